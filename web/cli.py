@@ -1,0 +1,41 @@
+"""The `lune` command line: one root group composed of the groups each package owns.
+
+`sandbox_chain.cli` owns `lune chain`, `grader.cli` owns `lune course` / `lune grade`,
+and the portal's own commands live here. Errors the user can fix end as a one-line message
+and a non-zero exit (click's `ClickException`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import click
+
+from sandbox_chain.cli import chain
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lune-academy", prog_name="lune")
+def main() -> None:
+    """Lune Academy: an offline blockchain course with a sandbox chain."""
+
+
+main.add_command(chain)
+
+
+@main.command()
+@click.option(
+    "--datadir",
+    type=click.Path(file_okay=False),
+    default=".lune/demo",
+    show_default=True,
+    help="Where the demo keeps its chain and portal data.",
+)
+@click.option("--blocks", type=click.IntRange(1, 1000), default=10, show_default=True)
+def demo(datadir: str, blocks: int) -> None:
+    """Set up and run the platform on embedded defaults."""
+    from web.demo import run_demo
+
+    run_demo(datadir, blocks=blocks, echo=click.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
