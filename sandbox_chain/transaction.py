@@ -1,0 +1,241 @@
+"""Bitcoin transactions: outpoints, inputs, outputs, and their serialization.
+
+Follows Bitcoin Core `primitives/transaction.h` (`COutPoint`, `CTxIn`, `CTxOut`,
+`CTransaction`, `SerializeTransaction`/`UnserializeTransaction`). The legacy layout is::
+
+    version   int32 LE
+    vin       CompactSize count, then each input
+    vout      CompactSize count, then each output
+    locktime  uint32 LE
+
+Transactions written in the BIP-144 (segwit) layout — a `00` marker and `01` flag after the
+version, and one witness stack per input before the locktime — are parsed too, so real Bitcoin
+data reads, and re-serialize to the same bytes. Their witness is kept but never validated: the
+sandbox chain validates the legacy subset only. The txid is always the double SHA-256 of the
+legacy serialization (without witness), byte-reversed for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .encoding import ByteReader, encode_varint, hash_to_hex
+from .errors import ParseError
+from .hashes import hash256
+
+NULL_TXID = b"\0" * 32
+NULL_INDEX = 0xFFFFFFFF
+SEQUENCE_FINAL = 0xFFFFFFFF
+
+# Smallest possible encodings, used to refuse counts that the remaining bytes cannot hold
+# (Bitcoin Core allocates incrementally instead; refusing early keeps a bad varint from
+# promising millions of inputs).
+_MIN_TXIN_SIZE = 32 + 4 + 1 + 4
+_MIN_TXOUT_SIZE = 8 + 1
+
+
+def _read_count(reader: ByteReader, min_item_size: int, what: str) -> int:
+    n = reader.read_varint()
+    if n * min_item_size > reader.remaining():
+        raise ParseError(
+            f"{what} count {n} is larger than the remaining {reader.remaining()} bytes"
+        )
+    return n
+
+
+@dataclass
+class OutPoint:
+    """A reference to one output of an earlier transaction."""
+
+    txid: bytes  # 32 bytes, internal byte order (reverse of the displayed hex)
+    vout: int  # 4 bytes little endian, unsigned: index into that transaction's outputs
+
+    def is_null(self) -> bool:
+        """True for the null outpoint (zero txid, index 0xffffffff) that coinbase inputs carry."""
+        return self.txid == NULL_TXID and self.vout == NULL_INDEX
+
+    @classmethod
+    def read(cls, reader: ByteReader) -> OutPoint:
+        """Read 36 bytes: txid then output index."""
+        return cls(reader.read(32), reader.read_int(4))
+
+    def serialize(self) -> bytes:
+        """The 36-byte encoding."""
+        return self.txid + self.vout.to_bytes(4, "little")
+
+    def __str__(self) -> str:
+        return f"{hash_to_hex(self.txid)}:{self.vout}"
+
+
+@dataclass
+class TxIn:
+    """A transaction input: what it spends and the script that unlocks it."""
+
+    prevout: OutPoint  # 36 bytes
+    script_sig: bytes  # CompactSize length + bytes
+    sequence: int = SEQUENCE_FINAL  # 4 bytes little endian, unsigned
+    # BIP-144 witness stack (segwit layout only); not part of the legacy serialization or txid.
+    witness: list[bytes] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, reader: ByteReader) -> TxIn:
+        """Read one input in the legacy layout (the witness comes separately)."""
+        prevout = OutPoint.read(reader)
+        script_sig = reader.read_var_bytes()
+        sequence = reader.read_int(4)
+        return cls(prevout, script_sig, sequence)
+
+    def serialize(self) -> bytes:
+        """The legacy encoding of this input."""
+        return (
+            self.prevout.serialize()
+            + encode_varint(len(self.script_sig))
+            + self.script_sig
+            + self.sequence.to_bytes(4, "little")
+        )
+
+
+@dataclass
+class TxOut:
+    """A transaction output: an amount and the script that locks it."""
+
+    value: int  # 8 bytes little endian, signed int64 satoshis (Core's CAmount)
+    script_pubkey: bytes  # CompactSize length + bytes
+
+    @classmethod
+    def read(cls, reader: ByteReader) -> TxOut:
+        """Read one output. Negative or huge values parse; validation rejects them."""
+        value = int.from_bytes(reader.read(8), "little", signed=True)
+        return cls(value, reader.read_var_bytes())
+
+    def serialize(self) -> bytes:
+        """The encoding of this output."""
+        return (
+            self.value.to_bytes(8, "little", signed=True)
+            + encode_varint(len(self.script_pubkey))
+            + self.script_pubkey
+        )
+
+
+@dataclass
+class Transaction:
+    """A Bitcoin transaction (legacy layout; segwit layout parsed, witness kept)."""
+
+    version: int  # 4 bytes little endian, signed int32
+    vin: list[TxIn]  # CompactSize count + inputs
+    vout: list[TxOut]  # CompactSize count + outputs
+    locktime: int  # 4 bytes little endian, unsigned
+
+    # --- parsing -------------------------------------------------------------------------
+
+    @classmethod
+    def read(cls, reader: ByteReader) -> Transaction:
+        """Read one transaction in place, e.g. from inside a block.
+
+        Mirrors Core's `UnserializeTransaction`: an empty input list followed by a non-zero
+        byte is the segwit marker; flag bit 1 means witness stacks follow the outputs.
+        """
+        version = int.from_bytes(reader.read(4), "little", signed=True)
+        vin = [TxIn.read(reader) for _ in range(_read_count(reader, _MIN_TXIN_SIZE, "input"))]
+        vout: list[TxOut] = []
+        flags = 0
+        if not vin:
+            # Either a segwit marker (00) then its flag byte, or a transaction with no inputs.
+            flags = reader.read(1)[0]
+            if flags != 0:
+                n_in = _read_count(reader, _MIN_TXIN_SIZE, "input")
+                vin = [TxIn.read(reader) for _ in range(n_in)]
+                n_out = _read_count(reader, _MIN_TXOUT_SIZE, "output")
+                vout = [TxOut.read(reader) for _ in range(n_out)]
+        else:
+            n_out = _read_count(reader, _MIN_TXOUT_SIZE, "output")
+            vout = [TxOut.read(reader) for _ in range(n_out)]
+        if flags & 1:
+            flags ^= 1
+            for txin in vin:
+                n_items = _read_count(reader, 1, "witness item")
+                txin.witness = [reader.read_var_bytes() for _ in range(n_items)]
+            if not any(txin.witness for txin in vin):
+                raise ParseError("superfluous witness record")
+        if flags:
+            raise ParseError("unknown transaction optional data")
+        locktime = reader.read_int(4)
+        return cls(version, vin, vout, locktime)
+
+    @classmethod
+    def parse(cls, data: bytes) -> Transaction:
+        """Parse exactly one transaction; trailing bytes are an error."""
+        reader = ByteReader(data)
+        tx = cls.read(reader)
+        reader.expect_end("transaction")
+        return tx
+
+    @classmethod
+    def from_hex(cls, text: str) -> Transaction:
+        """Parse a transaction from hex text (as `getrawtransaction` shows it)."""
+        try:
+            data = bytes.fromhex(text)
+        except (ValueError, TypeError) as exc:
+            raise ParseError("transaction hex is not valid hex") from exc
+        return cls.parse(data)
+
+    # --- serialization -------------------------------------------------------------------
+
+    def has_witness(self) -> bool:
+        """True if any input carries a witness stack (segwit layout)."""
+        return any(txin.witness for txin in self.vin)
+
+    def serialize_legacy(self) -> bytes:
+        """The legacy serialization, without witness: what the txid commits to."""
+        parts = [self.version.to_bytes(4, "little", signed=True), encode_varint(len(self.vin))]
+        parts += [txin.serialize() for txin in self.vin]
+        parts.append(encode_varint(len(self.vout)))
+        parts += [txout.serialize() for txout in self.vout]
+        parts.append(self.locktime.to_bytes(4, "little"))
+        return b"".join(parts)
+
+    def serialize(self) -> bytes:
+        """The full serialization: legacy, or the segwit layout when a witness is present."""
+        if not self.has_witness():
+            return self.serialize_legacy()
+        parts = [self.version.to_bytes(4, "little", signed=True), b"\x00\x01"]
+        parts.append(encode_varint(len(self.vin)))
+        parts += [txin.serialize() for txin in self.vin]
+        parts.append(encode_varint(len(self.vout)))
+        parts += [txout.serialize() for txout in self.vout]
+        for txin in self.vin:
+            parts.append(encode_varint(len(txin.witness)))
+            parts += [encode_varint(len(item)) + item for item in txin.witness]
+        parts.append(self.locktime.to_bytes(4, "little"))
+        return b"".join(parts)
+
+    def hex(self) -> str:
+        """The full serialization as hex text."""
+        return self.serialize().hex()
+
+    # --- identity and simple properties --------------------------------------------------
+
+    def txid(self) -> bytes:
+        """Double SHA-256 of the legacy serialization (internal byte order)."""
+        return hash256(self.serialize_legacy())
+
+    @property
+    def txid_hex(self) -> str:
+        """The txid as Bitcoin shows it (byte-reversed hex)."""
+        return hash_to_hex(self.txid())
+
+    def wtxid(self) -> bytes:
+        """Double SHA-256 of the full serialization (equals the txid without witness)."""
+        return hash256(self.serialize())
+
+    def is_coinbase(self) -> bool:
+        """A coinbase has exactly one input, and it spends the null outpoint."""
+        return len(self.vin) == 1 and self.vin[0].prevout.is_null()
+
+    def total_out(self) -> int:
+        """Sum of the output values in satoshis (unchecked: validation bounds it)."""
+        return sum(txout.value for txout in self.vout)
+
+    def size(self) -> int:
+        """Size in bytes of the full serialization."""
+        return len(self.serialize())
