@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # nbgrader runs the `alembic` executable when it creates a gradebook: the venv must be on PATH.
 export PATH := $(BIN):$(PATH)
 # Debian packages the tests and the sandbox need.
-SYSTEM_PACKAGES := bubblewrap chromium
+SYSTEM_PACKAGES := bubblewrap
 
 .PHONY: demo test lint format bench docs setup system-deps clean
 
