@@ -1,0 +1,461 @@
+"""secp256k1 keys and ECDSA signatures as Bitcoin uses them.
+
+Specs followed:
+
+* SEC 1 v2 §2.3.3–2.3.4 for public-key encodings (33-byte compressed `02`/`03` || x, 65-byte
+  uncompressed `04` || x || y).
+* RFC 6979 deterministic nonces (through the `ecdsa` package) and BIP-62/BIP-146's low-S rule:
+  a signature with s > n/2 is replaced by (r, n - s), which verifies the same.
+* BIP-66 strict DER, exactly as Bitcoin Core's `IsValidSignatureEncoding` (script/interpreter.cpp).
+* Bitcoin Core's `CPubKey::Verify` semantics for verification: the signature is read by the
+  *lax* DER parser (`ecdsa_signature_parse_der_lax`, pubkey.cpp) and high-S is accepted. Strict
+  encoding is a separate rule that the script interpreter applies through `is_strict_der`,
+  `is_low_s` and `is_valid_pubkey_encoding` when its flags ask for it.
+
+Learners see the `ecdsa` package at work here. The node verifies through libsecp256k1 (the
+`coincurve` package, see `secp_backend`) when it is installed; a differential test shows that
+both backends give the same answer for every input.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from ecdsa import SECP256k1, SigningKey, VerifyingKey
+from ecdsa.ecdsa import Signature
+from ecdsa.ellipticcurve import PointJacobi
+
+from . import secp_backend
+from .address import (
+    DEFAULT_NETWORK,
+    address_from_pubkey_hash,
+    decode_address,
+    decode_wif,
+    encode_wif,
+)
+from .errors import ParseError
+from .hashes import hash160
+
+__all__ = [
+    "N",
+    "P",
+    "PrivateKey",
+    "PublicKey",
+    "address_from_pubkey_hash",
+    "decode_address",
+    "decode_der",
+    "encode_der",
+    "get_backend",
+    "is_low_s",
+    "is_strict_der",
+    "is_valid_pubkey_encoding",
+    "parse_der_lax",
+    "set_backend",
+    "verify_signature",
+]
+
+# Curve y^2 = x^3 + 7 over the field of P; G generates a group of prime order N.
+P = 2**256 - 2**32 - 977
+N = SECP256k1.order
+HALF_N = N >> 1  # a signature's s is "low" when s <= HALF_N
+
+
+# --- DER signatures -------------------------------------------------------------------------
+
+
+def _der_int(value: int) -> bytes:
+    body = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+    if body[0] & 0x80:  # DER integers are signed: keep positive numbers positive
+        body = b"\x00" + body
+    return b"\x02" + bytes([len(body)]) + body
+
+
+def encode_der(r: int, s: int) -> bytes:
+    """DER-encode a signature (r, s): SEQUENCE { INTEGER r, INTEGER s }, 8 to 72 bytes."""
+    if not (0 <= r < 2**256 and 0 <= s < 2**256):
+        raise ValueError("r and s must be 256-bit unsigned integers")
+    body = _der_int(r) + _der_int(s)
+    return b"\x30" + bytes([len(body)]) + body
+
+
+def is_strict_der(sig: bytes) -> bool:
+    """BIP-66: is `sig` (DER signature **followed by its sighash-type byte**) strict DER?
+
+    A line-by-line transcription of Bitcoin Core's `IsValidSignatureEncoding`. The input is the
+    signature as it is pushed in a scriptSig, hash-type byte included, as Core checks it.
+    """
+    size = len(sig)
+    # Minimum and maximum size: 0x30 len 0x02 lenR R 0x02 lenS S hashtype.
+    if size < 9 or size > 73:
+        return False
+    if sig[0] != 0x30:  # a compound structure
+        return False
+    if sig[1] != size - 3:  # its length covers everything but the hash type
+        return False
+    len_r = sig[3]
+    if 5 + len_r >= size:  # S's length byte must fit inside the signature
+        return False
+    len_s = sig[5 + len_r]
+    if len_r + len_s + 7 != size:  # lengths add up to the whole signature
+        return False
+    if sig[2] != 0x02 or len_r == 0:  # R is a non-empty INTEGER
+        return False
+    if sig[4] & 0x80:  # ... not negative
+        return False
+    if len_r > 1 and sig[4] == 0x00 and not sig[5] & 0x80:  # ... without needless zero padding
+        return False
+    if sig[len_r + 4] != 0x02 or len_s == 0:  # same rules for S
+        return False
+    if sig[len_r + 6] & 0x80:
+        return False
+    if len_s > 1 and sig[len_r + 6] == 0x00 and not sig[len_r + 7] & 0x80:
+        return False
+    return True
+
+
+def decode_der(der: bytes) -> tuple[int, int]:
+    """Decode a strict-DER signature (no hash-type byte) into (r, s); ParseError otherwise."""
+    der = bytes(der)
+    if not is_strict_der(der + b"\x01"):
+        raise ParseError("not a strict DER signature (BIP-66)")
+    len_r = der[3]
+    r = int.from_bytes(der[4 : 4 + len_r], "big")
+    s = int.from_bytes(der[6 + len_r :], "big")
+    return r, s
+
+
+def parse_der_lax(sig: bytes) -> tuple[int, int] | None:
+    """Read (r, s) as Bitcoin Core's `ecdsa_signature_parse_der_lax` does; None if unreadable.
+
+    Old (pre-BIP-66) blocks contain signatures that are not valid DER, so consensus accepts
+    this lax BER-like reading: the sequence length is skipped, long-form lengths are allowed,
+    leading zero bytes are ignored and trailing bytes after S are not checked. A value of r or
+    s that does not fit below the group order gives (0, 0), a signature that never verifies.
+    """
+    n = len(sig)
+    pos = 0
+    if pos == n or sig[pos] != 0x30:
+        return None
+    pos += 1
+    if pos == n:
+        return None
+    lenbyte = sig[pos]
+    pos += 1
+    if lenbyte & 0x80:  # long-form sequence length: skipped, its value is not checked
+        lenbyte -= 0x80
+        if lenbyte > n - pos:
+            return None
+        pos += lenbyte
+    spans = []
+    for _ in range(2):  # INTEGER r, then INTEGER s
+        if pos == n or sig[pos] != 0x02:
+            return None
+        pos += 1
+        if pos == n:
+            return None
+        lenbyte = sig[pos]
+        pos += 1
+        if lenbyte & 0x80:
+            lenbyte -= 0x80
+            if lenbyte > n - pos:
+                return None
+            while lenbyte > 0 and sig[pos] == 0:
+                pos += 1
+                lenbyte -= 1
+            if lenbyte >= 4:
+                return None
+            length = int.from_bytes(sig[pos : pos + lenbyte], "big")
+            pos += lenbyte
+        else:
+            length = lenbyte
+        if length > n - pos:
+            return None
+        spans.append(sig[pos : pos + length])
+        pos += length
+    values = []
+    for span in spans:
+        stripped = span.lstrip(b"\x00")
+        if len(stripped) > 32:
+            return 0, 0
+        values.append(int.from_bytes(stripped, "big"))
+    r, s = values
+    if r >= N or s >= N:  # libsecp256k1's parse_compact overflow: Core zeroes the signature
+        return 0, 0
+    return r, s
+
+
+def is_low_s(der_sig: bytes) -> bool:
+    """Is s <= n/2 (BIP-62/146 LOW_S)? `der_sig` has no hash-type byte.
+
+    Mirrors Core's `CPubKey::CheckLowS`: an unparseable signature is not low-S; one whose r or
+    s overflows reads as (0, 0), which is.
+    """
+    parsed = parse_der_lax(bytes(der_sig))
+    return parsed is not None and parsed[1] <= HALF_N
+
+
+def is_valid_pubkey_encoding(pub: bytes) -> bool:
+    """STRICTENC's public-key rule (Core's `IsCompressedOrUncompressedPubKey`).
+
+    Only the prefix byte and length are checked: 33 bytes starting 02/03, or 65 bytes starting 04.
+    """
+    if len(pub) == 33:
+        return pub[0] in (0x02, 0x03)
+    if len(pub) == 65:
+        return pub[0] == 0x04
+    return False
+
+
+# --- Points ---------------------------------------------------------------------------------
+
+
+def _lift_x(x: int, odd: bool) -> int | None:
+    """The y with y^2 = x^3 + 7 and the parity asked for, or None when x is not on the curve."""
+    if x >= P:
+        return None
+    y_sq = (pow(x, 3, P) + 7) % P
+    y = pow(y_sq, (P + 1) // 4, P)  # P = 3 mod 4, so this is a square root when one exists
+    if y * y % P != y_sq:
+        return None
+    return P - y if (y & 1) != odd else y
+
+
+def _decode_point(data: bytes, *, allow_hybrid: bool) -> tuple[int, int]:
+    """(x, y) of a SEC-encoded point; ParseError for a bad length, prefix or off-curve point."""
+    if len(data) == 33 and data[0] in (0x02, 0x03):
+        x = int.from_bytes(data[1:], "big")
+        y = _lift_x(x, data[0] == 0x03)
+        if y is None:
+            raise ParseError("compressed public key: x is not the coordinate of a curve point")
+        return x, y
+    if len(data) == 65 and (data[0] == 0x04 or (allow_hybrid and data[0] in (0x06, 0x07))):
+        x = int.from_bytes(data[1:33], "big")
+        y = int.from_bytes(data[33:], "big")
+        if x >= P or y >= P or (y * y - x * x * x - 7) % P:
+            raise ParseError("uncompressed public key: the point is not on secp256k1")
+        if data[0] != 0x04 and (y & 1) != (data[0] & 1):  # hybrid keys repeat y's parity
+            raise ParseError("hybrid public key: prefix parity does not match y")
+        return x, y
+    raise ParseError(
+        f"a public key is 33 bytes (02/03 prefix) or 65 bytes (04 prefix), got {len(data)} "
+        f"bytes starting {data[:1].hex() or 'with nothing'}"
+    )
+
+
+# --- Keys -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A point on secp256k1, remembering whether it is shown compressed."""
+
+    x: int  # 32 bytes big endian in SEC encodings
+    y: int  # 32 bytes big endian (uncompressed), or only its parity (compressed prefix)
+    compressed: bool = True
+
+    @classmethod
+    def from_sec(cls, data: bytes) -> PublicKey:
+        """Parse a SEC 1 public key (33-byte compressed or 65-byte uncompressed)."""
+        data = bytes(data)
+        x, y = _decode_point(data, allow_hybrid=False)
+        return cls(x, y, compressed=len(data) == 33)
+
+    def sec(self, compressed: bool | None = None) -> bytes:
+        """SEC 1 encoding; `compressed=None` uses the form this key was created with."""
+        if compressed is None:
+            compressed = self.compressed
+        if compressed:
+            return bytes([0x03 if self.y & 1 else 0x02]) + self.x.to_bytes(32, "big")
+        return b"\x04" + self.x.to_bytes(32, "big") + self.y.to_bytes(32, "big")
+
+    def hash160(self, compressed: bool | None = None) -> bytes:
+        """HASH160 of the SEC encoding: what a P2PKH address and script commit to."""
+        return hash160(self.sec(compressed))
+
+    def address(self, network: Any = DEFAULT_NETWORK, compressed: bool | None = None) -> str:
+        """The P2PKH address of this key on `network` (default: the sandbox's regtest)."""
+        return address_from_pubkey_hash(self.hash160(compressed), network)
+
+    def verify(self, digest32: bytes, der_sig: bytes) -> bool:
+        """Does `der_sig` (no hash-type byte) sign the 32-byte `digest32` with this key?"""
+        return verify_signature(self.sec(), der_sig, digest32)
+
+
+@dataclass(frozen=True)
+class PrivateKey:
+    """A secret scalar 1 <= secret < n. `compressed` is the WIF flag: which public-key form
+    this key's addresses use."""
+
+    secret: int
+    compressed: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.secret, int) or not 1 <= self.secret < N:
+            raise ParseError("a private key is an integer from 1 to n - 1")
+
+    def __repr__(self) -> str:  # never print a secret by accident
+        return f"PrivateKey(<secret>, compressed={self.compressed})"
+
+    @classmethod
+    def from_int(cls, secret: int, compressed: bool = True) -> PrivateKey:
+        """A key from its secret number (1 <= secret < n)."""
+        return cls(secret, compressed)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, compressed: bool = True) -> PrivateKey:
+        """A key from its 32-byte big-endian secret."""
+        if len(data) != 32:
+            raise ParseError(f"a private key is 32 bytes, got {len(data)}")
+        return cls(int.from_bytes(data, "big"), compressed)
+
+    @classmethod
+    def from_wif(cls, text: str, network: Any = None) -> PrivateKey:
+        """Decode WIF; `network=None` accepts mainnet and test-network version bytes."""
+        secret, compressed, _ = decode_wif(text, network)
+        return cls.from_bytes(secret, compressed)
+
+    def to_bytes(self) -> bytes:
+        """The 32-byte big-endian secret."""
+        return self.secret.to_bytes(32, "big")
+
+    def to_wif(self, compressed: bool | None = None, network: Any = DEFAULT_NETWORK) -> str:
+        """WIF text; `compressed=None` keeps this key's flag."""
+        flag = self.compressed if compressed is None else compressed
+        return encode_wif(self.to_bytes(), flag, network)
+
+    def public_key(self, compressed: bool | None = None) -> PublicKey:
+        """The public key secret·G; `compressed=None` keeps this key's flag."""
+        flag = self.compressed if compressed is None else compressed
+        point = _signing_key(self.secret).get_verifying_key().pubkey.point
+        return PublicKey(point.x(), point.y(), flag)
+
+    def sign(self, digest32: bytes) -> bytes:
+        """Sign a 32-byte digest: RFC 6979 nonce, low-S, DER-encoded (no hash-type byte)."""
+        if len(digest32) != 32:
+            raise ValueError(f"a signature hash is 32 bytes, got {len(digest32)}")
+        r, s = _signing_key(self.secret).sign_digest_deterministic(
+            digest32, hashfunc=hashlib.sha256, sigencode=lambda r, s, order: (r, s)
+        )
+        if s > HALF_N:  # BIP-62/146: (r, n - s) is equally valid and the only standard form
+            s = N - s
+        return encode_der(r, s)
+
+
+@functools.lru_cache(maxsize=256)
+def _signing_key(secret: int) -> SigningKey:
+    return SigningKey.from_secret_exponent(secret, curve=SECP256k1, hashfunc=hashlib.sha256)
+
+
+# --- Verification backends ------------------------------------------------------------------
+
+
+# Precomputing a key's multiplication table costs about six verifications and makes each later
+# one twice as fast: worth it only for keys seen again (an address that receives many payments).
+_PRECOMPUTE_AFTER_USES = 4
+
+
+class _CachedVerifyingKey:
+    __slots__ = ("key", "uses")
+
+    def __init__(self, key: VerifyingKey) -> None:
+        self.key = key
+        self.uses = 0
+
+
+@functools.lru_cache(maxsize=4096)
+def _ecdsa_verifying_key(pub: bytes) -> _CachedVerifyingKey | None:
+    """Parsed key, cached (LRU): the same public key verifies many signatures."""
+    if not pub or len(pub) != _sec_length(pub[0]):
+        return None
+    try:
+        x, y = _decode_point(pub, allow_hybrid=True)
+    except ParseError:
+        return None
+    # VerifyingKey.from_string(...).precompute() raises in ecdsa 0.19.2; built from a
+    # PointJacobi, the key can be precomputed.
+    point = PointJacobi(SECP256k1.curve, x, y, 1, N, generator=False)
+    return _CachedVerifyingKey(
+        VerifyingKey.from_public_point(point, curve=SECP256k1, hashfunc=hashlib.sha256)
+    )
+
+
+def _sec_length(prefix: int) -> int:
+    """Core's CPubKey::GetLen: the length a key with this first byte must have (0 = never)."""
+    if prefix in (0x02, 0x03):
+        return 33
+    if prefix in (0x04, 0x06, 0x07):
+        return 65
+    return 0
+
+
+def verify_rs_ecdsa(pub: bytes, r: int, s: int, digest32: bytes) -> bool:
+    """Verify (r, s) over a 32-byte digest with the pure-Python `ecdsa` package."""
+    cached = _ecdsa_verifying_key(bytes(pub))
+    if cached is None or len(digest32) != 32:
+        return False
+    cached.uses += 1
+    if cached.uses == _PRECOMPUTE_AFTER_USES:
+        cached.key.precompute()
+    key = cached.key
+    try:
+        # Public_key.verifies reduces the digest mod n and rejects r, s outside [1, n-1].
+        return bool(key.pubkey.verifies(int.from_bytes(digest32, "big"), Signature(r, s)))
+    except Exception:  # noqa: BLE001 — any failure inside the math means "not valid"
+        return False
+
+
+_BACKENDS = {"ecdsa": verify_rs_ecdsa}
+if secp_backend.AVAILABLE:
+    _BACKENDS["coincurve"] = secp_backend.verify_rs
+_backend = "coincurve" if secp_backend.AVAILABLE else "ecdsa"
+
+
+def available_backends() -> list[str]:
+    """Names of the verification backends importable here."""
+    return sorted(_BACKENDS)
+
+
+def get_backend() -> str:
+    """The verification backend in use: "coincurve" (libsecp256k1) or "ecdsa"."""
+    return _backend
+
+
+def set_backend(name: str) -> str:
+    """Choose the verification backend ("ecdsa", "coincurve" or "auto"); returns the previous one.
+
+    Meant for benchmarks and tests; both backends give the same answers.
+    """
+    global _backend
+    previous = _backend
+    if name == "auto":
+        name = "coincurve" if "coincurve" in _BACKENDS else "ecdsa"
+    if name not in _BACKENDS:
+        raise ValueError(f"verification backend {name!r} is not available: {available_backends()}")
+    _backend = name
+    return previous
+
+
+def verify_signature(
+    sec_pubkey: bytes, der_sig: bytes, digest32: bytes, *, backend: str | None = None
+) -> bool:
+    """Does `der_sig` sign `digest32` under `sec_pubkey`? Never raises.
+
+    Consensus semantics of Bitcoin Core's `CPubKey::Verify`: the public key may be compressed,
+    uncompressed or hybrid; the signature (without hash-type byte) is read with the lax DER
+    parser and high-S is accepted. Encoding rules (DERSIG, LOW_S, STRICTENC) are the script
+    interpreter's to apply. `backend` overrides the module-wide choice for this call.
+    """
+    verify_rs = _BACKENDS[backend or _backend]  # an unknown name is a KeyError, not "False"
+    try:
+        parsed = parse_der_lax(bytes(der_sig))
+        if parsed is None or len(digest32) != 32:
+            return False
+        r, s = parsed
+        if s > HALF_N:  # Core normalizes before libsecp256k1's low-S-only verify
+            s = N - s
+        return verify_rs(bytes(sec_pubkey), r, s, bytes(digest32))
+    except Exception:  # noqa: BLE001 — "never raises" is the contract
+        return False
