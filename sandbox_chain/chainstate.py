@@ -1,0 +1,469 @@
+"""The chain state: block index, fork choice by most work, atomic reorgs, and the mempool.
+
+Follows Bitcoin Core `validation.cpp` (`ProcessNewBlock`, `AcceptBlock`,
+`ActivateBestChain`, `InvalidChainFound`, `MaybeUpdateMempoolForReorg`) and `pow.cpp`
+(`GetNextWorkRequired`), with these choices:
+
+* Every block is fully checked on its own (`check_block`) and against its parent (bits, time,
+  finality, BIP34) *before* anything is stored. A block failing there leaves no trace, so a
+  body mutated under an honest header (`corrupted=True`) never blacklists that header.
+* A block that passes is stored (index + raw data) and the best chain is activated, in ONE
+  SQLite transaction: the answer of `submit_block` is given after COMMIT.
+* Fork choice: the most cumulative work wins; on equal work the block seen first stays.
+  A reorg (disconnects then connects) is tried inside a SAVEPOINT: if a block of the new branch
+  fails, the savepoint is rolled back, that block and its descendants are marked invalid, and
+  the next best candidate is tried; the tip stays where it was if nothing better is valid.
+* Blocks whose parent is unknown ("orphans") wait in a bounded in-memory pool
+  (`MAX_ORPHAN_BLOCKS`) and are processed when the parent arrives; they are not persisted.
+* After a reorg, transactions of disconnected blocks go back to the mempool first, then the
+  previous mempool is re-validated; whatever is no longer valid is dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+from . import script as script_mod
+from .block import Block
+from .chainview import ChainQueries, DbCoins
+from .errors import StorageError, ValidationError
+from .mempool import ChainContext, Mempool
+from .params import NetworkParams
+from .pow import block_work, difficulty_adjustment_interval, next_work_required
+from .storage import Storage
+from .transaction import Transaction
+from .utxo import CoinsViewCache, parse_undo, serialize_undo
+from .validation import (
+    CheckedBlock,
+    check_block,
+    connect_block,
+    contextual_check_block,
+    contextual_check_block_header,
+    disconnect_block,
+    median_time_past,
+)
+
+STATUS_HAVE_DATA = 1
+STATUS_VALID = 4  # connected successfully at least once
+STATUS_FAILED = 8  # the block itself is invalid
+STATUS_FAILED_CHILD = 16  # an ancestor is invalid
+STATUS_FAILED_MASK = STATUS_FAILED | STATUS_FAILED_CHILD
+MAX_ORPHAN_BLOCKS = 100
+SCRIPT_CACHE_LIMIT = 100_000
+
+
+@dataclass
+class IndexEntry:
+    """One known block: where it sits in the tree of blocks and what we know of it."""
+
+    hash: bytes
+    prev: bytes
+    height: int
+    chainwork: int  # total work from genesis up to and including this block
+    status: int  # STATUS_* bit flags
+    seq: int  # arrival order: among equal work, the first seen wins
+    time: int
+    bits: int
+
+
+class Chain(ChainQueries):
+    """A chain on disk (one data directory) with its UTXO set, block index and mempool.
+
+    Open with `Chain.open(datadir, params)`; close with `.close()` (or use `with`).
+    """
+
+    def __init__(self, storage: Storage, params: NetworkParams) -> None:
+        self.storage = storage
+        self.params = params
+        self.mempool = Mempool()
+        self.clock = time.time  # tests replace it to check time rules
+        self.script_cache: set[tuple[bytes, int]] = set()
+        self._orphans: dict[bytes, Block] = {}
+        self._coins = DbCoins(storage.conn)
+        self._load()
+
+    @classmethod
+    def open(cls, datadir: str | os.PathLike[str], params: NetworkParams) -> Chain:
+        """Open (or create) the chain in `datadir`; resume exactly where it was left."""
+        storage = Storage(datadir)
+        try:
+            name = storage.get_meta("network")
+            if name is None:
+                cls._init_genesis(storage, params)
+            elif name.decode() != params.name:
+                raise StorageError(f"{datadir} holds a {name.decode()} chain, not {params.name}")
+            return cls(storage, params)
+        except BaseException:
+            storage.close()
+            raise
+
+    @staticmethod
+    def _init_genesis(storage: Storage, params: NetworkParams) -> None:
+        genesis = params.genesis_block
+        h = genesis.hash()
+        work = block_work(genesis.header.bits)
+        with storage.transaction() as conn:
+            storage.set_meta("network", params.name.encode())
+            conn.execute(
+                "INSERT INTO block_index VALUES (?,?,?,?,?,?,?)",
+                (
+                    h,
+                    bytes(32),
+                    0,
+                    work.to_bytes(32, "big"),
+                    STATUS_HAVE_DATA | STATUS_VALID,
+                    0,
+                    genesis.header.serialize(),
+                ),
+            )
+            conn.execute("INSERT INTO blocks VALUES (?,?)", (h, genesis.serialize()))
+            conn.execute("INSERT INTO active VALUES (0, ?)", (h,))
+            # Bitcoin never adds the genesis coinbase to the UTXO set: it cannot be spent.
+            storage.set_meta("tip", h)
+
+    def _load(self) -> None:
+        """(Re)build the in-memory index from the database, the single source of truth."""
+        from .block import BlockHeader
+
+        conn = self.storage.conn
+        self._index: dict[bytes, IndexEntry] = {}
+        self._children: dict[bytes, list[bytes]] = {}
+        for h, prev, height, work, status, seq, header in conn.execute(
+            "SELECT hash, prev, height, chainwork, status, seq, header FROM block_index"
+        ):
+            hdr = BlockHeader.parse(bytes(header))
+            e = IndexEntry(
+                bytes(h),
+                bytes(prev),
+                height,
+                int.from_bytes(work, "big"),
+                status,
+                seq,
+                hdr.time,
+                hdr.bits,
+            )
+            self._index[e.hash] = e
+            self._children.setdefault(e.prev, []).append(e.hash)
+        self._seq = max((e.seq for e in self._index.values()), default=0)
+        self._active = [
+            bytes(h) for (h,) in conn.execute("SELECT hash FROM active ORDER BY height")
+        ]
+        tip = self.storage.get_meta("tip")
+        if tip is None or not self._active or self._active[-1] != tip or tip not in self._index:
+            raise StorageError("chain database is inconsistent: tip and active chain disagree")
+        self._coins.cache.clear()
+        tip_work = self._index[tip].chainwork
+        self._candidates = {
+            e.hash
+            for e in self._index.values()
+            if e.chainwork > tip_work and not e.status & STATUS_FAILED_MASK
+        }
+
+    def close(self) -> None:
+        """Close the database and release the data directory."""
+        self.storage.close()
+
+    def __enter__(self) -> Chain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- the tip --------------------------------------------------------------------------
+
+    @property
+    def tip(self) -> bytes:
+        """Hash of the last block of the active chain (internal byte order)."""
+        return self._active[-1]
+
+    @property
+    def height(self) -> int:
+        """Height of the tip (genesis is 0)."""
+        return len(self._active) - 1
+
+    def median_time_past(self, block_hash: bytes | None = None) -> int:
+        """Median time of the 11 blocks ending at `block_hash` (default: the tip)."""
+        e = self._index[block_hash or self.tip]
+        times = []
+        for _ in range(11):
+            times.append(e.time)
+            if e.height == 0:
+                break
+            e = self._index[e.prev]
+        return median_time_past(times)
+
+    def next_bits(self, prev_hash: bytes, block_time: int) -> int:
+        """The bits a block on top of `prev_hash` must carry (Core's `GetNextWorkRequired`)."""
+        prev = self._index[prev_hash]
+        p = self.params
+        interval = difficulty_adjustment_interval(p)
+        if (prev.height + 1) % interval != 0:
+            if p.pow_allow_min_difficulty:
+                # Testnet rule: after 2x the spacing without a block, minimum difficulty.
+                if block_time > prev.time + 2 * p.target_spacing:
+                    return p.pow_limit_bits
+                e = prev
+                while e.height % interval != 0 and e.bits == p.pow_limit_bits and e.height > 0:
+                    e = self._index[e.prev]
+                return e.bits
+            return prev.bits
+        first = prev
+        for _ in range(interval - 1):
+            first = self._index[first.prev]
+        return next_work_required(prev.bits, first.time, prev.time, p)
+
+    # --- blocks ---------------------------------------------------------------------------
+
+    def submit_block(self, block: Block) -> str:
+        """Validate and store a block, moving the tip if it makes the best chain.
+
+        Returns "accepted" (now on the active chain), "side-chain" (stored, less work),
+        "duplicate" (already known) or "orphan" (parent unknown; kept in memory until it
+        arrives). Raises `ValidationError` with Core's reason; the state is then unchanged,
+        except that a block that failed while connecting is remembered as invalid.
+        """
+        h = block.hash()
+        known = self._index.get(h)
+        if known is not None:
+            if known.status & STATUS_FAILED_MASK:
+                raise ValidationError("duplicate-invalid", "block is marked invalid")
+            return "duplicate"
+        checked = check_block(block, self.params)
+        prev = self._index.get(block.header.prev_hash)
+        if prev is None:
+            if len(self._orphans) >= MAX_ORPHAN_BLOCKS:
+                self._orphans.pop(next(iter(self._orphans)))
+            self._orphans[h] = block
+            return "orphan"
+        if prev.status & STATUS_FAILED_MASK:
+            raise ValidationError("bad-prevblk", "previous block is invalid")
+        height = prev.height + 1
+        mtp = self.median_time_past(prev.hash)
+        expected = self.next_bits(prev.hash, block.header.time)
+        contextual_check_block_header(block.header, expected, mtp, int(self.clock()), self.params)
+        contextual_check_block(block, height, mtp)
+        result = self._store_and_activate(checked, prev)
+        self._process_orphans(h)
+        return result
+
+    def _process_orphans(self, parent: bytes) -> None:
+        waiting = [parent]
+        while waiting:
+            p = waiting.pop()
+            for oh, ob in list(self._orphans.items()):
+                if ob.header.prev_hash == p:
+                    del self._orphans[oh]
+                    try:
+                        self.submit_block(ob)
+                    except ValidationError:
+                        continue
+                    waiting.append(oh)
+
+    def _store_and_activate(self, checked: CheckedBlock, prev: IndexEntry) -> str:
+        h = checked.hash
+        header = checked.block.header
+        self._seq += 1
+        entry = IndexEntry(
+            h,
+            prev.hash,
+            prev.height + 1,
+            prev.chainwork + block_work(header.bits),
+            STATUS_HAVE_DATA,
+            self._seq,
+            header.time,
+            header.bits,
+        )
+        errors: list[tuple[bytes, ValidationError]] = []
+        try:
+            with self.storage.transaction() as conn:
+                conn.execute(
+                    "INSERT INTO block_index VALUES (?,?,?,?,?,?,?)",
+                    (
+                        h,
+                        prev.hash,
+                        entry.height,
+                        entry.chainwork.to_bytes(32, "big"),
+                        entry.status,
+                        entry.seq,
+                        header.serialize(),
+                    ),
+                )
+                conn.execute("INSERT INTO blocks VALUES (?,?)", (h, checked.block.serialize()))
+                self._index[h] = entry
+                self._children.setdefault(prev.hash, []).append(h)
+                if entry.chainwork > self._index[self.tip].chainwork:
+                    self._candidates.add(h)
+                mempool_work = self._activate_best_chain({h: checked}, errors)
+        except BaseException:
+            self._load()  # memory may be ahead of the rolled-back database
+            raise
+        self._update_mempool(*mempool_work)
+        if entry.status & STATUS_FAILED_MASK:
+            failing = next((exc for bh, exc in errors if bh == h), errors[0][1] if errors else None)
+            raise failing or ValidationError("bad-prevblk")
+        return "accepted" if self.is_active(h) else "side-chain"
+
+    def _activate_best_chain(
+        self, known: dict[bytes, CheckedBlock], errors: list[tuple[bytes, ValidationError]]
+    ) -> tuple[list[Block], list[CheckedBlock]]:
+        """Move to the valid chain with most work; call inside a transaction."""
+        conn = self.storage.conn
+        disconnected_all: list[Block] = []
+        connected_all: list[CheckedBlock] = []
+        while True:
+            tip_work = self._index[self.tip].chainwork
+            self._candidates = {
+                c
+                for c in self._candidates
+                if self._index[c].chainwork > tip_work
+                and not self._index[c].status & STATUS_FAILED_MASK
+            }
+            if not self._candidates:
+                break
+            best = min(
+                self._candidates, key=lambda c: (-self._index[c].chainwork, self._index[c].seq)
+            )
+            conn.execute("SAVEPOINT reorg")
+            try:
+                disconnected, connected = self._reorg_to(self._index[best], known)
+            except ValidationError as exc:
+                conn.execute("ROLLBACK TO reorg")
+                conn.execute("RELEASE reorg")
+                bad = getattr(exc, "block_hash", best)
+                errors.append((bad, exc))
+                self._mark_invalid(bad)
+                continue
+            conn.execute("RELEASE reorg")
+            disconnected_all.extend(disconnected)
+            connected_all.extend(connected)
+        return disconnected_all, connected_all
+
+    def _mark_invalid(self, bad: bytes) -> None:
+        conn = self.storage.conn
+        stack = [(bad, STATUS_FAILED)]
+        while stack:
+            h, flag = stack.pop()
+            e = self._index[h]
+            e.status |= flag
+            conn.execute("UPDATE block_index SET status=? WHERE hash=?", (e.status, h))
+            self._candidates.discard(h)
+            stack.extend((c, STATUS_FAILED_CHILD) for c in self._children.get(h, []))
+
+    def _load_checked(self, h: bytes, known: dict[bytes, CheckedBlock]) -> CheckedBlock:
+        if h in known:
+            return known[h]
+        block = self.get_block(h)
+        if block is None:
+            raise StorageError(f"block data missing for {h[::-1].hex()}")
+        return check_block(block, self.params, check_pow=False)
+
+    def _reorg_to(
+        self, target: IndexEntry, known: dict[bytes, CheckedBlock]
+    ) -> tuple[list[Block], list[CheckedBlock]]:
+        """Disconnect to the fork point, connect up to `target`, write it all (no commit)."""
+        conn = self.storage.conn
+        path: list[IndexEntry] = []
+        e = target
+        while not self.is_active(e.hash):
+            path.append(e)
+            e = self._index[e.prev]
+        fork_height = e.height
+        path.reverse()
+        view = CoinsViewCache(self._coins)
+        disconnected: list[Block] = []
+        for height in range(self.height, fork_height, -1):
+            h = self._active[height]
+            checked = self._load_checked(h, known)
+            row = conn.execute("SELECT data FROM undo WHERE hash=?", (h,)).fetchone()
+            undo = parse_undo(bytes(row[0]))
+            disconnect_block(checked.block, checked.txids, undo, view)
+            disconnected.append(checked.block)
+            conn.execute("DELETE FROM active WHERE height=?", (height,))
+            conn.executemany("DELETE FROM txindex WHERE txid=?", [(t,) for t in checked.txids])
+            conn.execute("DELETE FROM script_history WHERE block=?", (h,))
+        connected: list[CheckedBlock] = []
+        flags = script_mod.MANDATORY_FLAGS
+        for entry in path:
+            checked = self._load_checked(entry.hash, known)
+            try:
+                undo, _ = connect_block(
+                    checked, entry.height, view, self.params, flags, self.script_cache
+                )
+            except ValidationError as exc:
+                exc.block_hash = entry.hash  # type: ignore[attr-defined]
+                raise
+            self._write_connect(checked, entry, undo)
+            connected.append(checked)
+        deletes = [k for k, c in view.changes.items() if c is None]
+        conn.executemany("DELETE FROM utxo WHERE txid=? AND vout=?", deletes)
+        conn.executemany(
+            "INSERT OR REPLACE INTO utxo VALUES (?,?,?,?,?,?)",
+            [
+                (k[0], k[1], c.value, c.script_pubkey, c.height, int(c.is_coinbase))
+                for k, c in view.changes.items()
+                if c is not None
+            ],
+        )
+        self.storage.set_meta("tip", target.hash)
+        # The database now holds the new chain; mirror it in memory (undone by _load on error).
+        del self._active[fork_height + 1 :]
+        self._active.extend(entry.hash for entry in path)
+        self._coins.apply(view.changes)
+        if len(self.script_cache) > SCRIPT_CACHE_LIMIT:
+            self.script_cache.clear()
+        return disconnected, connected
+
+    def _write_connect(self, checked: CheckedBlock, entry: IndexEntry, undo: list) -> None:
+        conn = self.storage.conn
+        h = entry.hash
+        conn.execute("INSERT OR REPLACE INTO undo VALUES (?,?)", (h, serialize_undo(undo)))
+        conn.execute("INSERT INTO active VALUES (?,?)", (entry.height, h))
+        conn.executemany(
+            "INSERT OR REPLACE INTO txindex VALUES (?,?)", [(t, h) for t in checked.txids]
+        )
+        history = []
+        pos = 0
+        for tx, txid in zip(checked.block.txs, checked.txids, strict=True):
+            if pos or not tx.is_coinbase():
+                for _ in tx.vin:
+                    history.append((undo[pos].script_pubkey, txid, h, entry.height))
+                    pos += 1
+            for out in tx.vout:
+                history.append((out.script_pubkey, txid, h, entry.height))
+        conn.executemany("INSERT INTO script_history VALUES (?,?,?,?)", history)
+        if not entry.status & STATUS_VALID:
+            entry.status |= STATUS_VALID
+            conn.execute("UPDATE block_index SET status=? WHERE hash=?", (entry.status, h))
+
+    def _update_mempool(self, disconnected: list[Block], connected: list[CheckedBlock]) -> None:
+        if not disconnected:
+            for c in connected:
+                self.mempool.remove_for_block(c.block.txs, c.txids)
+            return
+        # Core's MaybeUpdateMempoolForReorg: disconnected transactions first (oldest block
+        # first), then the previous pool; anything no longer valid is dropped.
+        previous = self.mempool.clear()
+        resubmit: list[Transaction] = []
+        for block in reversed(disconnected):
+            resubmit.extend(tx for tx in block.txs if not tx.is_coinbase())
+        for tx in resubmit + previous:
+            try:
+                self.accept_to_mempool(tx)
+            except ValidationError:
+                pass
+
+    # --- transactions ---------------------------------------------------------------------
+
+    def mempool_context(self) -> ChainContext:
+        """What the mempool needs to judge a transaction for the next block."""
+        return ChainContext(self._coins, self.height + 1, self.median_time_past(), self.params)
+
+    def accept_to_mempool(self, tx: Transaction) -> bytes:
+        """Validate `tx` (consensus and relay policy) and add it to the mempool; return its txid.
+
+        Raises `ValidationError` with Core's reason; the mempool is then unchanged.
+        """
+        entry = self.mempool.accept(tx, self.mempool_context(), script_cache=self.script_cache)
+        return entry.txid
