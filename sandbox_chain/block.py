@@ -225,7 +225,10 @@ def verify_merkle_proof(leaf: bytes, index: int, branch: Sequence[bytes], root: 
     """True if `branch` proves that `leaf` sits at position `index` under `root`.
 
     Rejects malformed proofs (hashes that are not 32 bytes, an index that does not fit the
-    branch's depth) rather than letting two different indexes verify the same way.
+    branch's depth) rather than letting two different indexes verify the same way. A light
+    client should also know the tree's depth (from the block's transaction count): a 64-byte
+    "transaction" has the shape of two concatenated inner nodes, which is one reason Bitcoin
+    Core will not relay transactions that small.
     """
     if len(leaf) != 32 or len(root) != 32 or any(len(h) != 32 for h in branch):
         return False
