@@ -1,0 +1,292 @@
+"""What runs INSIDE the grading sandbox. Standalone: imports only the standard library and IPython.
+
+Two modes, each in its own fresh sandbox and interpreter:
+
+``notebook JOB OUT``
+    Execute the code cells of a (sanitized, output-free) notebook in order in an in-process
+    IPython `InteractiveShell`, the same shell class ipykernel runs, without the kernel's
+    ZMQ layer. Each executed cell appends one JSON line `{"index", "execution_count",
+    "outputs"}` to `OUT/cells.jsonl` with nbformat outputs (stream, execute_result,
+    display_data, error) — what nbclient would have stored. A cell that runs past the timeout
+    gets nbgrader's `CellTimeoutError` output and execution continues, as nbgrader's Execute
+    does with `interrupt_on_timeout`.
+
+``checks JOB OUT``
+    Exec the learner's solution code (and the notebook's own set-up cells) in a fresh
+    interpreter, call the exercise functions on the inputs listed in JOB and append one JSON
+    line per call to `OUT/calls.jsonl`. Values are encoded with exact type checks
+    (`type(x) is int`, ...), so an object that pretends to equal anything cannot pass. The
+    expected values are never here: trusted code outside the sandbox compares them.
+
+Everything written here is untrusted by the grader: it re-validates every line it reads.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import sys
+
+MAX_TEXT = 64 * 1024
+MAX_VALUE_ITEMS = 100_000
+MAX_DEPTH = 32
+
+
+# nbgrader's Execute.error_on_timeout output.
+TIMEOUT_OUTPUT = {
+    "output_type": "error",
+    "ename": "CellTimeoutError",
+    "evalue": "",
+    "traceback": ["\x1b[0;31mCellTimeoutError\x1b[0m: No reply from kernel before timeout"],
+}
+
+
+class CellTimeout(BaseException):
+    """Raised by the per-cell alarm (BaseException so a bare `except Exception` cannot eat it)."""
+
+
+def _alarm(_signum, _frame):
+    raise CellTimeout()
+
+
+def _arm(seconds: float) -> None:
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+
+
+def _disarm() -> None:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _append(path: str, record: dict) -> None:
+    line = json.dumps(record, ensure_ascii=True) + "\n"
+    with open(path, "a", encoding="ascii") as f:
+        f.write(line)
+
+
+# --------------------------------------------------------------------------- notebook mode
+
+
+class _CellStream(io.TextIOBase):
+    """sys.stdout / sys.stderr replacement: text becomes nbformat `stream` outputs."""
+
+    def __init__(self, name: str, sink: list) -> None:
+        self.name_ = name
+        self.sink = sink
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        outputs = self.sink[0]
+        if (
+            outputs
+            and outputs[-1].get("output_type") == "stream"
+            and (outputs[-1]["name"] == self.name_)
+        ):
+            if len(outputs[-1]["text"]) < MAX_TEXT:
+                outputs[-1]["text"] += text[:MAX_TEXT]
+        else:
+            outputs.append({"output_type": "stream", "name": self.name_, "text": text[:MAX_TEXT]})
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _make_shell(sink: list):
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class RecordingDisplayHook(DisplayHook):
+        # As ipykernel's ZMQShellDisplayHook: the last expression becomes an execute_result.
+        def start_displayhook(self):
+            self._record = {"output_type": "execute_result", "metadata": {}, "data": {}}
+
+        def write_output_prompt(self):
+            self._record["execution_count"] = self.shell.execution_count
+
+        def write_format_data(self, format_dict, md_dict=None):
+            self._record["data"] = format_dict
+            self._record["metadata"] = md_dict or {}
+
+        def finish_displayhook(self):
+            sink[0].append(self._record)
+
+    class RecordingPublisher(DisplayPublisher):
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kw):
+            sink[0].append(
+                {"output_type": "display_data", "data": data, "metadata": metadata or {}}
+            )
+
+        def clear_output(self, wait=False):
+            sink[0].clear()
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "Linux"
+    shell = InteractiveShell.instance(
+        config=config, displayhook_class=RecordingDisplayHook, display_pub_class=RecordingPublisher
+    )
+
+    def record_error(etype, evalue, stb):
+        if etype is CellTimeout:
+            sink[0].append(dict(TIMEOUT_OUTPUT))
+            return
+        sink[0].append(
+            {
+                "output_type": "error",
+                "ename": getattr(etype, "__name__", str(etype)),
+                "evalue": str(evalue)[:MAX_TEXT],
+                "traceback": [str(line)[:MAX_TEXT] for line in stb][:200],
+            }
+        )
+
+    shell._showtraceback = record_error
+    return shell
+
+
+def run_notebook(job: dict, out_dir: str) -> None:
+    sink: list = [[]]
+    shell = _make_shell(sink)
+    sys.stdout = _CellStream("stdout", sink)
+    sys.stderr = _CellStream("stderr", sink)
+    timeout = float(job.get("timeout", 60))
+    path = os.path.join(out_dir, "cells.jsonl")
+    for index, source in job["cells"]:
+        sink[0] = []
+        try:
+            _arm(timeout)
+            try:
+                shell.run_cell(source, store_history=True)
+            finally:
+                _disarm()
+        except CellTimeout:
+            sink[0].append(dict(TIMEOUT_OUTPUT))
+        record = {"index": index, "execution_count": shell.execution_count - 1}
+        record["outputs"] = sink[0]
+        try:
+            _append(path, record)
+        except (TypeError, ValueError):
+            record["outputs"] = [
+                {"output_type": "error", "ename": "OutputError", "evalue": "", "traceback": []}
+            ]
+            _append(path, record)
+
+
+# ----------------------------------------------------------------------------- checks mode
+
+
+class Unencodable(Exception):
+    pass
+
+
+def decode(value):
+    """JSON → Python per the course contract: {"$bytes": hex} is bytes; lists stay lists."""
+    if isinstance(value, dict):
+        if set(value) == {"$bytes"}:
+            return bytes.fromhex(value["$bytes"])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+def encode(value, depth: int = 0, budget: list | None = None):
+    """Python → JSON with exact types only; anything else (subclasses included) is refused."""
+    budget = budget if budget is not None else [MAX_VALUE_ITEMS]
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH:
+        raise Unencodable("value too large")
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is str:
+        return value
+    if kind is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise Unencodable("non-finite float")
+        return value
+    if kind is bytes:
+        return {"$bytes": value.hex()}
+    if kind is list or kind is tuple:
+        return [encode(v, depth + 1, budget) for v in value]
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            if type(k) is not str:
+                raise Unencodable("dict key is not a str")
+            out[k] = encode(v, depth + 1, budget)
+        return out
+    raise Unencodable(f"type {kind.__name__} is not a plain JSON value")
+
+
+def _to_python(source: str) -> str:
+    try:
+        compile(source, "<cell>", "exec")
+        return source
+    except SyntaxError:
+        # Magics (%time, !cmd) become get_ipython() calls, as IPython would run them.
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)
+
+
+def run_checks(job: dict, out_dir: str) -> None:
+    path = os.path.join(out_dir, "calls.jsonl")
+    sys.stdout = io.StringIO()
+    sys.stderr = io.StringIO()
+    namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
+    timeout = float(job.get("timeout", 30))
+    for source in job["program"]:
+        try:
+            _arm(timeout)
+            try:
+                exec(compile(_to_python(source), "<cell>", "exec"), namespace)
+            finally:
+                _disarm()
+        except BaseException:  # noqa: BLE001 - a failing cell must not stop the others
+            pass
+        sys.stdout = io.StringIO()
+        sys.stderr = io.StringIO()
+    for i, call in enumerate(job["calls"]):
+        record: dict = {"i": i}
+        try:
+            fn = namespace.get(call["function"])
+            if fn is None:
+                raise NameError(call["function"])
+            _arm(timeout)
+            try:
+                value = fn(*decode(call["args"]), **decode(call["kwargs"]))
+            finally:
+                _disarm()
+            record.update(ok=True, value=encode(value))
+        except BaseException as exc:  # noqa: BLE001 - any failure is a failed case
+            record.update(ok=False, error=type(exc).__name__[:100])
+        sys.stdout = io.StringIO()
+        sys.stderr = io.StringIO()
+        _append(path, record)
+
+
+def main(argv: list[str]) -> int:
+    mode, job_path, out_dir = argv[1:4]
+    with open(job_path, encoding="utf-8") as f:
+        job = json.load(f)
+    if mode == "notebook":
+        run_notebook(job, out_dir)
+    elif mode == "checks":
+        run_checks(job, out_dir)
+    else:
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

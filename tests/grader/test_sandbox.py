@@ -1,0 +1,229 @@
+"""The bubblewrap sandbox on its own: confinement, limits, and reading results back safely."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+
+from grader.errors import SandboxUnavailable
+from grader.sandbox import (
+    Limits,
+    Sandbox,
+    probe,
+    read_output,
+    runtime_binds,
+    sandbox_uid,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sandbox_available():
+    probe(sandbox_uid(0))
+
+
+def run_py(tmp_path: Path, code: str, limits: Limits | None = None, wall: float = 20):
+    out = tmp_path / "out"
+    out.mkdir(exist_ok=True)
+    box = Sandbox(limits or Limits(wall_seconds=wall), uid=sandbox_uid(0))
+    res = box.run([sys.executable, "-I", "-c", code], binds=runtime_binds(), out_dir=out)
+    return res, out
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for pid_dir in Path("/proc").iterdir():
+        if pid_dir.name.isdigit():
+            try:
+                if token.encode() in (pid_dir / "cmdline").read_bytes():
+                    found.append(int(pid_dir.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_runs_python_with_sandbox_chain_and_returns_a_file(tmp_path):
+    res, out = run_py(
+        tmp_path,
+        "import sandbox_chain.hashes as h; "
+        "open('/sandbox/out/r', 'w').write(h.sha256(b'abc').hex())",
+    )
+    assert res.returncode == 0, res.stderr
+    assert read_output(out, "r", 100) == (
+        b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+
+
+def test_project_files_and_host_secrets_are_invisible(tmp_path, monkeypatch):
+    monkeypatch.setenv("LUNE_FAKE_SECRET", "hunter2")
+    code = (
+        "import os, json\n"
+        "seen = {}\n"
+        f"for p in ['{ROOT}/courses', '{ROOT}/grader', '{ROOT}/web', '/etc/passwd',"
+        " '/root/.ssh', '/home', '/work/shared']:\n"
+        "    seen[p] = os.path.exists(p)\n"
+        "seen['env'] = 'hunter2' in json.dumps(dict(os.environ))\n"
+        "seen['uid'] = os.getuid()\n"
+        "open('/sandbox/out/r', 'w').write(json.dumps(seen))\n"
+    )
+    res, out = run_py(tmp_path, code)
+    assert res.returncode == 0, res.stderr
+    import json
+
+    seen = json.loads(read_output(out, "r", 10_000))
+    assert seen.pop("uid") != 0
+    assert not any(seen.values()), seen
+
+
+def test_read_only_binds_cannot_be_written(tmp_path):
+    target = Path(sys.prefix) / f"lune-attack-{uuid.uuid4().hex}"
+    res, _ = run_py(tmp_path, f"open('{target}', 'w').write('x')")
+    assert res.returncode != 0
+    assert not target.exists()
+
+
+def test_no_network_even_to_loopback(tmp_path):
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    arrived = []
+    done = threading.Event()
+
+    def accept() -> None:
+        while not done.is_set():
+            try:
+                conn, _ = server.accept()
+                arrived.append(conn)
+                return
+            except TimeoutError:
+                continue
+
+    t = threading.Thread(target=accept)
+    t.start()
+    res, out = run_py(
+        tmp_path,
+        "import socket\n"
+        "try:\n"
+        f"    socket.create_connection(('127.0.0.1', {port}), timeout=2); r = 'connected'\n"
+        "except OSError as e:\n"
+        "    r = 'refused'\n"
+        "open('/sandbox/out/r', 'w').write(r)\n",
+    )
+    done.set()
+    t.join()
+    server.close()
+    assert read_output(out, "r", 100) == b"refused"
+    assert arrived == []
+
+
+def test_fork_bomb_is_contained(tmp_path):
+    token = uuid.uuid4().hex
+    res, _ = run_py(
+        tmp_path,
+        f"import os  # {token}\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n"
+        "        pass\n",
+        limits=Limits(wall_seconds=3, processes=32),
+    )
+    assert res.timed_out
+    assert _processes_with(token) == []
+
+
+def test_memory_bomb_is_refused(tmp_path):
+    res, out = run_py(
+        tmp_path,
+        "try:\n    x = bytearray(4 * 1024**3)\n    r = 'allocated'\n"
+        "except MemoryError:\n    r = 'refused'\nopen('/sandbox/out/r', 'w').write(r)\n",
+    )
+    assert read_output(out, "r", 100) == b"refused"
+
+
+def test_cpu_spin_ignoring_sigint_is_killed_on_time(tmp_path):
+    token = uuid.uuid4().hex
+    res, _ = run_py(
+        tmp_path,
+        f"import signal  # {token}\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass\n",
+        limits=Limits(wall_seconds=1.5),
+    )
+    assert res.timed_out and res.returncode is None
+    assert res.wall_seconds < 5
+    assert _processes_with(token) == []
+
+
+def test_big_file_write_is_capped(tmp_path):
+    res, out = run_py(
+        tmp_path,
+        "import signal\nsignal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "with open('/sandbox/out/big', 'wb') as f:\n"
+        "    try:\n        f.write(b'x' * 100 * 1024 * 1024)\n    except OSError:\n        pass\n",
+    )
+    assert (out / "big").stat().st_size <= Limits().file_size_bytes
+
+
+def test_many_files_hit_the_output_quota(tmp_path):
+    res, out = run_py(
+        tmp_path,
+        "import time\nfor i in range(100000):\n"
+        "    open(f'/sandbox/out/f{i}', 'wb').write(b'x' * 4096)\n",
+        limits=Limits(output_bytes=2 * 1024 * 1024, wall_seconds=20),
+    )
+    assert res.over_quota and res.returncode is None
+
+
+def test_daemon_does_not_survive_the_run(tmp_path):
+    token = uuid.uuid4().hex
+    res, _ = run_py(
+        tmp_path,
+        f"import os, time  # {token}\n"
+        "if os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+        "        time.sleep(60)\n    os._exit(0)\n"
+        "time.sleep(0.3)\n",
+    )
+    assert res.returncode == 0
+    assert _processes_with(token) == []
+
+
+def test_symlink_planted_in_output_is_not_followed(tmp_path):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("the grader's secret")
+    res, out = run_py(
+        tmp_path,
+        f"import os\nos.symlink('{secret}', '/sandbox/out/result.json')\n"
+        "os.mkfifo('/sandbox/out/fifo')\n",
+    )
+    assert res.returncode == 0
+    assert read_output(out, "result.json", 1000) is None
+    assert read_output(out, "fifo", 1000) is None
+    assert res.anomalies == ["fifo", "result.json"]
+    assert secret.read_text() == "the grader's secret"
+
+
+def test_oversized_result_is_refused(tmp_path):
+    res, out = run_py(tmp_path, "open('/sandbox/out/r', 'wb').write(b'x' * 5000)")
+    assert read_output(out, "r", 4999) is None
+    assert read_output(out, "r", 5000) == b"x" * 5000
+
+
+def test_probe_refuses_with_a_clear_message(monkeypatch):
+    import grader.sandbox as sb
+
+    monkeypatch.setattr(sb, "BWRAP", "/nonexistent/bwrap")
+    monkeypatch.setattr(sb, "_PROBED", {})
+    with pytest.raises(SandboxUnavailable, match="--unsafe-no-sandbox"):
+        probe(None)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid pool needs root")
+def test_sandbox_runs_as_the_pool_uid(tmp_path):
+    res, out = run_py(tmp_path, "import os\nopen('/sandbox/out/r', 'w').write('x')")
+    assert res.returncode == 0
+    assert (out / "r").stat().st_uid == sandbox_uid(0)
