@@ -1,0 +1,115 @@
+"""Opening, resuming and querying a chain; the rules that depend on height."""
+
+from __future__ import annotations
+
+import pytest
+from chainkit import (
+    SPK,
+    build_block,
+    copy_chain,
+    funded_template,
+    next_time,
+    open_chain,
+    outpoint_of,
+    pay,
+    snapshot,
+)
+
+from sandbox_chain import miner
+from sandbox_chain.chainstate import Chain
+from sandbox_chain.encoding import hash_to_hex
+from sandbox_chain.errors import StorageError, ValidationError
+from sandbox_chain.params import CLASSROOM, REGTEST
+from sandbox_chain.validation import COIN
+
+# Bitcoin Core's regtest genesis block hash (chainparams.cpp, CRegTestParams).
+REGTEST_GENESIS = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
+
+
+def test_new_chain_starts_at_regtest_genesis(tmp_path):
+    with Chain.open(tmp_path / "c", REGTEST) as chain:
+        assert chain.height == 0 and hash_to_hex(chain.tip) == REGTEST_GENESIS
+        assert chain.utxo_snapshot() == {}  # the genesis coinbase is never spendable
+        assert chain.locator() == [chain.tip]
+
+
+def test_resume_exactly_where_it_was(tmp_path_factory, tmp_path):
+    chain = copy_chain(funded_template(tmp_path_factory), tmp_path / "c")
+    tx = pay(chain)
+    chain.accept_to_mempool(tx)
+    miner.mine_block(chain, SPK, time=next_time(chain))
+    side = build_block(chain, prev=chain.get_block_hash(chain.height - 1))
+    chain.submit_block(side)
+    before = snapshot(chain)
+    tips, locator = chain.chain_tips(), chain.locator()
+    chain.close()
+    with open_chain(tmp_path / "c") as again:
+        assert snapshot(again) == before
+        assert again.chain_tips() == tips and again.locator() == locator
+        assert again.get_transaction(tx.txid())[0] == tx
+        assert again.get_utxo(outpoint_of(tx)[0]) is not None
+        assert again.get_header_info(side.hash()).status == "valid-headers"
+        miner.mine_block(again, SPK, time=next_time(again))  # and it goes on
+        assert again.height == before.height + 1
+
+
+def test_second_writer_is_refused(tmp_path):
+    with Chain.open(tmp_path / "c", REGTEST):
+        with pytest.raises(StorageError, match="in use"):
+            Chain.open(tmp_path / "c", REGTEST)
+    Chain.open(tmp_path / "c", REGTEST).close()  # free again once closed
+
+
+def test_wrong_network_is_refused(tmp_path):
+    Chain.open(tmp_path / "c", REGTEST).close()
+    with pytest.raises(StorageError, match="regtest"):
+        Chain.open(tmp_path / "c", CLASSROOM)
+
+
+def test_queries(tmp_path_factory, tmp_path):
+    with copy_chain(funded_template(tmp_path_factory), tmp_path / "c") as chain:
+        assert chain.get_block_hash(chain.height) == chain.tip
+        assert chain.get_block_hash(chain.height + 1) is None
+        block = chain.get_block(chain.tip)
+        assert block.hash() == chain.tip
+        info = chain.get_header_info(chain.tip)
+        assert (info.height, info.status) == (chain.height, "active")
+        assert info.chainwork > chain.get_header_info(block.header.prev_hash).chainwork
+        assert chain.get_transaction(block.txs[0].txid()) == (block.txs[0], chain.tip)
+        assert chain.get_transaction(b"\x00" * 32) is None
+        coins = chain.utxos_for_script(SPK)
+        assert len(coins) == chain.height and all(c.is_coinbase for _, c in coins)
+        history = chain.script_history(SPK)
+        assert len(history) == chain.height
+        loc = chain.locator()
+        assert loc[:10] == [chain.get_block_hash(chain.height - i) for i in range(10)]
+        assert loc[-1] == chain.get_block_hash(0) and len(loc) < 20
+
+
+def test_subsidy_halves_at_the_regtest_interval(tmp_path_factory, tmp_path):
+    with copy_chain(funded_template(tmp_path_factory), tmp_path / "c") as chain:
+        while chain.height < REGTEST.subsidy_halving_interval - 1:
+            miner.mine_block(chain, SPK, time=next_time(chain))
+        greedy = build_block(chain, coinbase_value=50 * COIN)
+        with pytest.raises(ValidationError) as err:
+            chain.submit_block(greedy)
+        assert err.value.reason == "bad-cb-amount"
+        block = miner.mine_block(chain, SPK, time=next_time(chain))
+        assert block.txs[0].vout[0].value == 25 * COIN
+
+
+def test_coinbase_matures_after_100_blocks(tmp_path):
+    with open_chain(tmp_path / "c") as chain:
+        first = miner.mine_block(chain, SPK, time=1_700_000_060)
+        for i in range(98):
+            miner.mine_block(chain, SPK, time=1_700_000_120 + 60 * i)
+        from chainkit import spend
+
+        op, coin = outpoint_of(first.txs[0])
+        coin = chain.get_utxo(op)
+        tx = spend([(op, coin)], [(coin.value - 10_000, SPK)])
+        with pytest.raises(ValidationError) as err:  # next block is at depth 99
+            chain.accept_to_mempool(tx)
+        assert err.value.reason == "bad-txns-premature-spend-of-coinbase"
+        miner.mine_block(chain, SPK, time=next_time(chain))
+        assert chain.accept_to_mempool(tx) == tx.txid()  # depth 100

@@ -1,0 +1,80 @@
+"""The mempool: chains of unconfirmed transactions, block templates, removal and eviction."""
+
+from __future__ import annotations
+
+import pytest
+from chainkit import (
+    OTHER_SPK,
+    SPK,
+    build_block,
+    copy_chain,
+    funded_template,
+    mature_coins,
+    next_time,
+    outpoint_of,
+    pay,
+    spend,
+)
+
+from sandbox_chain import miner
+from sandbox_chain.errors import ValidationError
+
+
+@pytest.fixture
+def chain(tmp_path_factory, tmp_path):
+    c = copy_chain(funded_template(tmp_path_factory), tmp_path / "chain")
+    yield c
+    c.close()
+
+
+def test_child_of_unconfirmed_parent_is_accepted_and_mined_after_it(chain):
+    parent = pay(chain, 0, fee=1_000)
+    child = spend([outpoint_of(parent)], [(parent.vout[0].value - 50_000, SPK)])
+    with pytest.raises(ValidationError) as err:
+        chain.accept_to_mempool(child)  # parent unknown yet
+    assert err.value.reason == "bad-txns-inputs-missingorspent"
+    chain.accept_to_mempool(parent)
+    chain.accept_to_mempool(child)
+    # The child pays more per byte: with its parent it is the best package, parent first.
+    rich = pay(chain, 1, fee=20_000)
+    chain.accept_to_mempool(rich)
+    template = miner.create_block_template(chain, SPK)
+    order = [t.txid() for t in template.txs[1:]]
+    assert order.index(parent.txid()) < order.index(child.txid())
+    assert order[0] == parent.txid()  # ancestor fee rate of child+parent beats `rich`
+    fees = 1_000 + 50_000 + 20_000
+    assert template.txs[0].vout[0].value == 50 * 10**8 + fees
+    block = miner.mine_block(chain, SPK, time=next_time(chain))
+    assert len(block.txs) == 4 and len(chain.mempool) == 0
+
+
+def test_block_evicts_conflicting_mempool_txs_and_their_children(chain):
+    tx = pay(chain, 0)
+    child = spend([outpoint_of(tx)], [(tx.vout[0].value - 10_000, SPK)])
+    chain.accept_to_mempool(tx)
+    chain.accept_to_mempool(child)
+    keep = pay(chain, 1)
+    chain.accept_to_mempool(keep)
+    rival = pay(chain, 0, fee=30_000, to=OTHER_SPK)
+    assert chain.submit_block(build_block(chain, [rival])) == "accepted"
+    assert chain.mempool.txids() == [keep.txid()]
+
+
+def test_confirmed_parent_keeps_child_in_mempool(chain):
+    parent = pay(chain, 0)
+    child = spend([outpoint_of(parent)], [(parent.vout[0].value - 10_000, SPK)])
+    chain.accept_to_mempool(parent)
+    chain.accept_to_mempool(child)
+    chain.submit_block(build_block(chain, [parent]))
+    assert chain.mempool.txids() == [child.txid()]
+    block = miner.mine_block(chain, SPK, time=next_time(chain))
+    assert block.txs[1].txid() == child.txid()
+
+
+def test_spending_two_coins_and_several_outputs(chain):
+    coins = mature_coins(chain)[:2]
+    total = sum(c.value for _, c in coins)
+    tx = spend(coins, [(total // 2, SPK), (total // 2 - 10_000, OTHER_SPK)])
+    txid = chain.accept_to_mempool(tx)
+    assert chain.mempool.get(txid) == tx
+    assert chain.mempool.entries[txid].fee == total - (total // 2) * 2 + 10_000
