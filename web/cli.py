@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
 
 
@@ -19,6 +20,8 @@ def main() -> None:
 
 
 main.add_command(chain)
+main.add_command(course)
+main.add_command(lab)
 
 
 @main.command()

@@ -1,0 +1,167 @@
+"""Trusted checks files: `courses/<course>/checks/<module>.json`.
+
+Format (the course ↔ grader contract, docs/instructor-guide.md):
+
+    {"module": "01-hashing",
+     "exercises": [{"function": "sha256_hex",
+                    "cells": ["sha256_hex_visible", "sha256_hex_hidden"],
+                    "cases": [{"args": [{"$bytes": "616263"}], "kwargs": {},
+                               "expected": "ba78…15ad", "source": "FIPS 180-2 B.1"}]}]}
+
+Values are JSON; bytes are `{"$bytes": "<hex>"}`; tuples are lists. Results compare by exact
+equality of the encoded values (bool is not int, 1 is not 1.0) unless a case gives `tolerance`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MIN_CASES = 3
+
+
+class ChecksFileError(Exception):
+    """A checks file that is missing or malformed (one-line message)."""
+
+
+@dataclass(frozen=True)
+class Case:
+    args: list
+    kwargs: dict
+    expected: Any
+    source: str
+    tolerance: float | None = None
+
+
+@dataclass(frozen=True)
+class ExerciseChecks:
+    function: str
+    cells: tuple[str, ...]
+    cases: tuple[Case, ...]
+
+
+def encode_value(value: Any) -> Any:
+    """A Python value as its JSON form; TypeError for anything outside the contract."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$bytes": bytes(value).hex()}
+    if isinstance(value, list | tuple):
+        return [encode_value(v) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise TypeError("dict keys must be strings")
+        return {k: encode_value(v) for k, v in value.items()}
+    raise TypeError(f"cannot encode a {type(value).__name__}")
+
+
+def decode_value(value: Any) -> Any:
+    """The Python value of a JSON form (`{"$bytes": hex}` → bytes)."""
+    if isinstance(value, list):
+        return [decode_value(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"$bytes"} and isinstance(value["$bytes"], str):
+            return bytes.fromhex(value["$bytes"])
+        return {k: decode_value(v) for k, v in value.items()}
+    return value
+
+
+def values_equal(got: Any, expected: Any, tolerance: float | None = None) -> bool:
+    """Exact equality of two encoded values, types included (True != 1, 1 != 1.0)."""
+    if type(got) is not type(expected):
+        if tolerance is not None and _is_number(got) and _is_number(expected):
+            return math.isclose(got, expected, rel_tol=0.0, abs_tol=tolerance)
+        return False
+    if isinstance(expected, list):
+        return len(got) == len(expected) and all(
+            values_equal(g, e, tolerance) for g, e in zip(got, expected, strict=True)
+        )
+    if isinstance(expected, dict):
+        return got.keys() == expected.keys() and all(
+            values_equal(got[k], expected[k], tolerance) for k in expected
+        )
+    if isinstance(expected, float) and tolerance is not None:
+        return math.isclose(got, expected, rel_tol=0.0, abs_tol=tolerance)
+    return got == expected
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def load_checks(path: Path, module_id: str) -> list[ExerciseChecks]:
+    """Read and validate a checks file (ChecksFileError naming the file and the problem)."""
+    name = path.name
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ChecksFileError(f"{name}: missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ChecksFileError(f"{name}: not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("module") != module_id:
+        raise ChecksFileError(f'{name}: "module" must be {module_id!r}')
+    raw_exercises = data.get("exercises")
+    if not isinstance(raw_exercises, list) or not raw_exercises:
+        raise ChecksFileError(f'{name}: "exercises" must be a non-empty list')
+    out = []
+    for i, ex in enumerate(raw_exercises):
+        where = f"{name}: exercises[{i}]"
+        if not isinstance(ex, dict) or not isinstance(ex.get("function"), str):
+            raise ChecksFileError(f'{where}: needs a "function" name')
+        fn = ex["function"]
+        cells = ex.get("cells")
+        if cells != [f"{fn}_visible", f"{fn}_hidden"]:
+            raise ChecksFileError(f'{where}: "cells" must be ["{fn}_visible", "{fn}_hidden"]')
+        cases = ex.get("cases")
+        if not isinstance(cases, list) or len(cases) < MIN_CASES:
+            raise ChecksFileError(f"{where} ({fn}): needs at least {MIN_CASES} cases")
+        out.append(
+            ExerciseChecks(fn, tuple(cells), tuple(_case(c, f"{where}.cases") for c in cases))
+        )
+    names = [e.function for e in out]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ChecksFileError(f"{name}: function(s) listed twice: {', '.join(dupes)}")
+    return out
+
+
+def _case(raw: Any, where: str) -> Case:
+    if not isinstance(raw, dict):
+        raise ChecksFileError(f"{where}: each case must be an object")
+    args, kwargs = raw.get("args", []), raw.get("kwargs", {})
+    if not isinstance(args, list) or not isinstance(kwargs, dict):
+        raise ChecksFileError(f'{where}: "args" must be a list and "kwargs" an object')
+    if "expected" not in raw:
+        raise ChecksFileError(f'{where}: a case has no "expected"')
+    source = raw.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ChecksFileError(f'{where}: every case must name its "source"')
+    tolerance = raw.get("tolerance")
+    if tolerance is not None and not _is_number(tolerance):
+        raise ChecksFileError(f'{where}: "tolerance" must be a number')
+    unknown = set(raw) - {"args", "kwargs", "expected", "source", "tolerance"}
+    if unknown:
+        raise ChecksFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    return Case(args, kwargs, raw["expected"], source, tolerance)
+
+
+def run_solution_cases(notebook: Path, checks: Path, timeout: float = 120.0) -> dict:
+    """Run the notebook's code (not its tests) in a fresh Python process and call every case.
+
+    Returns {function: [encoded result or {"$error": "..."} per case]}. Runs out of the
+    Jupyter kernel on purpose: the values compared are the ones a plain process produces.
+    """
+    cmd = [sys.executable, "-m", "grader.course.solution_runner", str(notebook), str(checks)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise ChecksFileError(f"solution functions did not finish within {timeout:g} s") from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ChecksFileError(f"running the notebook's code failed: {last}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])

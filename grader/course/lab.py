@@ -1,0 +1,75 @@
+"""`lune lab`: a learner workspace with the course's learner notebooks, opened in JupyterLab.
+
+The workspace is the learner's own folder: a notebook already there is never overwritten (it
+holds their work); only modules not yet copied are added. JupyterLab is bound to 127.0.0.1.
+`nbgrader validate <module>/<module>.ipynb` works in the workspace (it needs no course setup).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.course.build import build_course, is_current, release_dir
+from grader.course.config import CourseConfig
+
+
+@dataclass(frozen=True)
+class WorkspaceReport:
+    copied: list[str]  # module ids copied into the workspace now
+    kept: list[str]  # module ids already there (the learner's copy is kept)
+    missing: list[str]  # modules listed in course.toml whose source notebook is absent
+
+
+def default_workspace(course: CourseConfig) -> Path:
+    return Path.home() / "lune-workspace" / course.id
+
+
+def ensure_built(course: CourseConfig, echo: Callable[[str], None] | None = None) -> list[str]:
+    """Build the modules whose release version is missing or older than the source."""
+    present = [m.id for m in course.modules if course.source_notebook(m.id).is_file()]
+    stale = [m for m in present if not is_current(course, m)]
+    if stale:
+        build_course(course, stale, echo=echo)
+    return present
+
+
+def prepare_workspace(
+    course: CourseConfig, workspace: Path, echo: Callable[[str], None] | None = None
+) -> WorkspaceReport:
+    """Copy every built module's learner files into `workspace/<id>/`, keeping existing files."""
+    present = ensure_built(course, echo)
+    workspace.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for module_id in present:
+        src = release_dir(course) / module_id
+        dest = workspace / module_id
+        new_files = 0
+        for path in sorted(p for p in src.rglob("*") if p.is_file()):
+            target = dest / path.relative_to(src)
+            if target.exists():
+                continue  # the learner's copy, possibly edited: never overwrite it
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+            # nbgrader writes release files read-only for the grader; the learner edits them.
+            target.chmod(0o644)
+            new_files += 1
+        (copied if new_files else kept).append(module_id)
+    missing = [m.id for m in course.modules if m.id not in present]
+    return WorkspaceReport(copied, kept, missing)
+
+
+def lab_command_line(workspace: Path, port: int, open_browser: bool) -> list[str]:
+    """The JupyterLab server command for `workspace`, listening on 127.0.0.1:`port` only."""
+    return [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={workspace}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.open_browser={open_browser}",
+    ]
