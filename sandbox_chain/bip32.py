@@ -49,7 +49,9 @@ class DerivationError(ChainError):
 
 
 def _versions(network: Any) -> tuple[int, int]:
-    return MAINNET_VERSIONS if network_prefixes(network) == MAINNET_PREFIXES else TESTNET_VERSIONS
+    prefixes = network_prefixes(network)  # compare version bytes: names differ ("main"/"mainnet")
+    is_main = prefixes.wif_prefix == MAINNET_PREFIXES.wif_prefix
+    return MAINNET_VERSIONS if is_main else TESTNET_VERSIONS
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,13 @@ def test_parse_raises_only_parse_error(text):
             parse(text)
         except ParseError:
             pass
+
+
+def test_network_parameter_sets_pick_the_version_bytes():
+    from sandbox_chain.params import MAINNET, REGTEST
+
+    seed = bytes(range(32))
+    assert master_key_from_seed(seed, MAINNET).to_base58().startswith("xprv")
+    assert master_key_from_seed(seed, REGTEST).to_base58().startswith("tprv")
+    xprv = master_key_from_seed(seed, "mainnet").to_base58()
+    assert ExtendedKey.parse(xprv, MAINNET).network == "main"

@@ -457,3 +457,18 @@ def test_text_decoders_raise_only_parse_error(text):
             decode(text)
         except ParseError:
             pass
+
+
+def test_network_parameter_sets_are_accepted():
+    """The node passes its NetworkParams; names and parameter sets give the same bytes."""
+    from sandbox_chain.params import MAINNET, REGTEST
+
+    key = PrivateKey.from_int(1)
+    assert key.public_key().address(MAINNET) == "1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH"
+    assert key.public_key().address(REGTEST) == key.public_key().address("regtest")
+    assert key.to_wif(network=MAINNET) == "KwDiBf89QgGbjEhKnhXJuH7LrciVrZi3qYjgd9M7rFU73sVHnoWn"
+    assert PrivateKey.from_wif(key.to_wif(network=REGTEST), REGTEST) == key
+    with pytest.raises(ParseError):
+        decode_address("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", REGTEST)
+    with pytest.raises(ValueError):
+        decode_address("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", "moonnet")
