@@ -15,6 +15,8 @@ Follows Bitcoin Core `validation.cpp` (`ProcessNewBlock`, `AcceptBlock`,
   the next best candidate is tried; the tip stays where it was if nothing better is valid.
 * Blocks whose parent is unknown ("orphans") wait in a bounded in-memory pool
   (`MAX_ORPHAN_BLOCKS`) and are processed when the parent arrives; they are not persisted.
+* The mempool is saved at `close()` and re-validated at `open()` (like Core's mempool.dat);
+  after a crash, transactions accepted since the last clean close are lost, never blocks.
 * After a reorg, transactions of disconnected blocks go back to the mempool first, then the
   previous mempool is re-validated; whatever is no longer valid is dropped.
 """
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from . import script as script_mod
 from .block import Block
 from .chainview import ChainQueries, DbCoins
-from .errors import StorageError, ValidationError
+from .errors import ChainError, StorageError, ValidationError
 from .mempool import ChainContext, Mempool
 from .params import NetworkParams
 from .pow import block_work, difficulty_adjustment_interval, next_work_required
@@ -83,6 +85,7 @@ class Chain(ChainQueries):
         self._orphans: dict[bytes, Block] = {}
         self._coins = DbCoins(storage.conn)
         self._load()
+        self._load_mempool()
 
     @classmethod
     def open(cls, datadir: str | os.PathLike[str], params: NetworkParams) -> Chain:
@@ -161,9 +164,30 @@ class Chain(ChainQueries):
             if e.chainwork > tip_work and not e.status & STATUS_FAILED_MASK
         }
 
+    def _load_mempool(self) -> None:
+        rows = self.storage.conn.execute("SELECT raw FROM mempool ORDER BY seq").fetchall()
+        for (raw,) in rows:
+            try:
+                self.accept_to_mempool(Transaction.parse(bytes(raw)))
+            except ChainError:
+                pass  # no longer valid (or unreadable): dropped, as Core drops it on load
+
+    def _save_mempool(self) -> None:
+        with self.storage.transaction() as conn:
+            conn.execute("DELETE FROM mempool")
+            conn.executemany(
+                "INSERT INTO mempool(raw) VALUES (?)",
+                [(self.mempool.entries[t].tx.serialize(),) for t in self.mempool.txids()],
+            )
+
     def close(self) -> None:
-        """Close the database and release the data directory."""
-        self.storage.close()
+        """Save the mempool (Core's mempool.dat), close the database, release the directory."""
+        if self.storage.closed:
+            return
+        try:
+            self._save_mempool()
+        finally:
+            self.storage.close()
 
     def __enter__(self) -> Chain:
         return self

@@ -23,6 +23,7 @@ Tables:
 | `active` | height → hash of the active chain |
 | `txindex` | txid → block hash, for transactions in the active chain |
 | `script_history` | script → (txid, block) for every output paid to / spent from a script |
+| `mempool` | the mempool as it was at the last clean close (re-validated when opened) |
 | `meta` | the chain tip and the network name |
 """
 
@@ -75,6 +76,7 @@ CREATE TABLE IF NOT EXISTS script_history (
 );
 CREATE INDEX IF NOT EXISTS script_history_script ON script_history(script);
 CREATE INDEX IF NOT EXISTS script_history_block ON script_history(block);
+CREATE TABLE IF NOT EXISTS mempool (seq INTEGER PRIMARY KEY, raw BLOB NOT NULL);
 """
 
 
@@ -133,6 +135,11 @@ class Storage:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = -1
+
+    @property
+    def closed(self) -> bool:
+        """True once `close()` ran."""
+        return self._lock_fd < 0
 
     def close(self) -> None:
         """Close the database and release the directory lock."""
