@@ -333,3 +333,13 @@ def test_random_scripts_only_raise_script_errors(script, flags):
         list(iter_script(script))
     except ScriptError:
         pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789-x'abcdefOPDUPNIF \u00b2")), max_size=40))
+def test_random_asm_text_only_raises_parse_errors(text):
+    try:
+        script = script_from_asm(text)
+    except ParseError:
+        return
+    assert isinstance(script, bytes)
