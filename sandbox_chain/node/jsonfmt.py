@@ -1,0 +1,202 @@
+"""Blocks, transactions and scripts as Bitcoin Core's RPCs show them in JSON.
+
+Follows Core's `core_write.cpp` (`TxToUniv`, `ScriptToUniv`, `ValueFromAmount`) and
+`rpc/blockchain.cpp` (`blockheaderToJSON`, `blockToJSON`, `GetDifficulty`). Amounts are coins
+as JSON numbers with at most 8 decimals: `sats / 1e8` is the float nearest that decimal and
+JSON writes its shortest form, so clients parsing with `Decimal` get the exact value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from typing import Any
+
+from ..address import address_from_pubkey_hash
+from ..block import Block, BlockHeader
+from ..chainview import BlockInfo
+from ..encoding import hash_to_hex
+from ..params import COIN, NetworkParams
+from ..script import classify, script_to_asm
+from ..transaction import Transaction
+
+# Core's names for output types (GetTxnOutputType).
+_TYPE_NAMES = {
+    "p2pkh": "pubkeyhash",
+    "p2pk": "pubkey",
+    "multisig": "multisig",
+    "nulldata": "nulldata",
+    "nonstandard": "nonstandard",
+}
+
+
+class Amount(int):
+    """Satoshis that JSON output writes as Core does: coins with exactly 8 decimals."""
+
+    def coins_text(self) -> str:
+        """ "0.00000452" for 452 satoshis (Core's `ValueFromAmount`)."""
+        sign = "-" if self < 0 else ""
+        whole, frac = divmod(abs(int(self)), COIN)
+        return f"{sign}{whole}.{frac:08d}"
+
+
+def amount(sats: int) -> Amount:
+    """Satoshis as Core writes an amount (see `Amount`; `dumps` renders it)."""
+    return Amount(sats)
+
+
+# A random marker per process: amounts travel through json.dumps as marked strings and are
+# then written as bare numbers, which json cannot do by itself for a fixed number of decimals.
+_MARK = secrets.token_hex(8)
+_MARKED = re.compile(f'"{_MARK}(-?[0-9]+\\.[0-9]{{8}})"')
+
+
+def _default(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _mark_amounts(value: Any) -> Any:
+    if isinstance(value, Amount):
+        return _MARK + value.coins_text()
+    if isinstance(value, dict):
+        return {k: _mark_amounts(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mark_amounts(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """JSON text with amounts as Core writes them (`50.00000000`) and no NaN."""
+    text = json.dumps(_mark_amounts(value), allow_nan=False, separators=(",", ":"))
+    return _MARKED.sub(r"\1", text)
+
+
+def difficulty(bits: int) -> float:
+    """Core's `GetDifficulty`: how many times harder than the easiest mainnet target."""
+    shift = (bits >> 24) & 0xFF
+    mantissa = bits & 0x00FFFFFF
+    if mantissa == 0:
+        return 0.0
+    diff = 0x0000FFFF / mantissa
+    while shift < 29:
+        diff *= 256.0
+        shift += 1
+    while shift > 29:
+        diff /= 256.0
+        shift -= 1
+    return diff
+
+
+def script_pubkey_json(script: bytes, params: NetworkParams) -> dict[str, Any]:
+    """Core's `ScriptToUniv(..., include_address=true)`: asm, desc, hex, address, type."""
+    kind, details = classify(script)
+    out: dict[str, Any] = {"asm": script_to_asm(script)}
+    if kind == "p2pkh":
+        address = address_from_pubkey_hash(details, params)  # type: ignore[arg-type]
+        out["desc"] = f"addr({address})"
+        out["hex"] = script.hex()
+        out["address"] = address
+    else:
+        out["desc"] = f"raw({script.hex()})"
+        out["hex"] = script.hex()
+    out["type"] = _TYPE_NAMES[kind]
+    return out
+
+
+def tx_json(tx: Transaction, params: NetworkParams) -> dict[str, Any]:
+    """Core's `TxToUniv` (decoderawtransaction, getrawtransaction verbose)."""
+    size = len(tx.serialize())
+    stripped = len(tx.serialize_legacy())
+    weight = stripped * 3 + size
+    vin = []
+    for txin in tx.vin:
+        if tx.is_coinbase():
+            vin.append({"coinbase": txin.script_sig.hex(), "sequence": txin.sequence})
+        else:
+            vin.append(
+                {
+                    "txid": hash_to_hex(txin.prevout.txid),
+                    "vout": txin.prevout.vout,
+                    "scriptSig": {
+                        "asm": script_to_asm(txin.script_sig),
+                        "hex": txin.script_sig.hex(),
+                    },
+                    "sequence": txin.sequence,
+                }
+            )
+    vout = [
+        {
+            "value": amount(o.value),
+            "n": n,
+            "scriptPubKey": script_pubkey_json(o.script_pubkey, params),
+        }
+        for n, o in enumerate(tx.vout)
+    ]
+    return {
+        "txid": tx.txid_hex,
+        "hash": hash_to_hex(tx.wtxid()),
+        "version": tx.version,
+        "size": size,
+        "vsize": (weight + 3) // 4,
+        "weight": weight,
+        "locktime": tx.locktime,
+        "vin": vin,
+        "vout": vout,
+    }
+
+
+def header_json(
+    header: BlockHeader,
+    info: BlockInfo,
+    tip_height: int,
+    next_hash: bytes | None,
+    mediantime: int,
+    n_tx: int | None,
+) -> dict[str, Any]:
+    """Core's `blockheaderToJSON`; confirmations is -1 off the active chain."""
+    active = info.status == "active"
+    out: dict[str, Any] = {
+        "hash": hash_to_hex(info.hash),
+        "confirmations": tip_height - info.height + 1 if active else -1,
+        "height": info.height,
+        "version": header.version,
+        "versionHex": f"{header.version & 0xFFFFFFFF:08x}",
+        "merkleroot": hash_to_hex(header.merkle_root),
+        "time": header.time,
+        "mediantime": mediantime,
+        "nonce": header.nonce,
+        "bits": f"{header.bits:08x}",
+        "difficulty": difficulty(header.bits),
+        "chainwork": f"{info.chainwork:064x}",
+    }
+    if n_tx is not None:
+        out["nTx"] = n_tx
+    if info.height > 0:
+        out["previousblockhash"] = hash_to_hex(header.prev_hash)
+    if next_hash is not None:
+        out["nextblockhash"] = hash_to_hex(next_hash)
+    return out
+
+
+def block_json(
+    block: Block,
+    info: BlockInfo,
+    tip_height: int,
+    next_hash: bytes | None,
+    mediantime: int,
+    verbosity: int,
+    params: NetworkParams,
+) -> dict[str, Any]:
+    """Core's `blockToJSON`: header fields, sizes, and txids (1) or decoded transactions (2)."""
+    out = header_json(block.header, info, tip_height, next_hash, mediantime, len(block.txs))
+    size = block.size()
+    stripped = size - sum(len(t.serialize()) - len(t.serialize_legacy()) for t in block.txs)
+    out["strippedsize"] = stripped
+    out["size"] = size
+    out["weight"] = stripped * 3 + size
+    if verbosity >= 2:
+        out["tx"] = [tx_json(tx, params) | {"hex": tx.serialize().hex()} for tx in block.txs]
+    else:
+        out["tx"] = [tx.txid_hex for tx in block.txs]
+    return out

@@ -1,0 +1,327 @@
+"""Blockchain RPCs in Bitcoin Core's shapes (`src/rpc/blockchain.cpp`, `src/rpc/mempool.cpp`):
+getblockchaininfo, getblockcount, getbestblockhash, getblockhash, getblock, getblockheader,
+getchaintips, getdifficulty, gettxout, getrawmempool, getmempoolinfo, getmempoolentry,
+scantxoutset."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from ..address import decode_address
+from ..chainstate import Chain
+from ..encoding import hash_to_hex, hex_to_hash
+from ..errors import ChainError
+from ..transaction import OutPoint
+from .jsonfmt import amount, block_json, difficulty, header_json, script_pubkey_json
+from .rpc import (
+    RPC_INVALID_ADDRESS_OR_KEY,
+    RPC_INVALID_PARAMETER,
+    RPC_MISC_ERROR,
+    Dispatcher,
+    Param,
+    RPCError,
+)
+
+if TYPE_CHECKING:
+    from .node import Node
+
+_HEX = re.compile(r"^[0-9a-fA-F]*$")
+
+
+def parse_hash(value: str, name: str) -> bytes:
+    """Core's `ParseHashV`: 64 hex characters, else RPC_INVALID_PARAMETER with Core's message."""
+    if not _HEX.match(value):
+        raise RPCError(RPC_INVALID_PARAMETER, f"{name} must be hexadecimal string (not '{value}')")
+    if len(value) != 64:
+        raise RPCError(
+            RPC_INVALID_PARAMETER, f"{name} must be of length 64 (not {len(value)}, for '{value}')"
+        )
+    return hex_to_hash(value)
+
+
+def parse_verbosity(value: Any, default: int) -> int:
+    """Core's `ParseVerbosity`: a number, or true/false meaning 1/0."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return int(value)
+    return value
+
+
+def _mempool_entry_json(chain: Chain, txid: bytes) -> dict[str, Any]:
+    entry = chain.mempool.entries[txid]
+    fee = amount(entry.fee)
+    return {
+        "vsize": entry.size,
+        "weight": entry.size * 4,
+        "time": int(entry.time),
+        "height": chain.height,
+        "descendantcount": 1 + len(entry.children),
+        "descendantsize": entry.size,
+        "ancestorcount": 1 + len(entry.parents),
+        "ancestorsize": entry.size,
+        "wtxid": hash_to_hex(entry.tx.wtxid()),
+        "fees": {"base": fee, "modified": fee, "ancestor": fee, "descendant": fee},
+        "depends": sorted(hash_to_hex(p) for p in entry.parents),
+        "spentby": sorted(hash_to_hex(c) for c in entry.children),
+        "bip125-replaceable": False,
+        "unbroadcast": False,
+    }
+
+
+def register(d: Dispatcher, node: Node) -> None:
+    """Register the blockchain methods."""
+    params = node.params
+    call = node.chain_call
+
+    def getblockchaininfo() -> dict[str, Any]:
+        def run(c: Chain) -> dict[str, Any]:
+            info = c.get_header_info(c.tip)
+            assert info is not None  # the tip is always indexed
+            headers = max((t.height for t in c.chain_tips() if t.status != "invalid"), default=0)
+            db = node.datadir / "chain.sqlite"
+            return {
+                "chain": params.name,
+                "blocks": c.height,
+                "headers": max(headers, c.height),
+                "bestblockhash": hash_to_hex(c.tip),
+                "difficulty": difficulty(info.bits),
+                "time": info.time,
+                "mediantime": c.median_time_past(),
+                "verificationprogress": 1.0,
+                "initialblockdownload": False,
+                "chainwork": f"{info.chainwork:064x}",
+                "size_on_disk": db.stat().st_size if db.exists() else 0,
+                "pruned": False,
+                "warnings": "",
+            }
+
+        return call(run)
+
+    def getblockhash(height: int) -> str:
+        h = call(lambda c: c.get_block_hash(height) if 0 <= height <= c.height else None)
+        if h is None:
+            raise RPCError(RPC_INVALID_PARAMETER, "Block height out of range")
+        return hash_to_hex(h)
+
+    def _header_context(c: Chain, h: bytes) -> tuple[Any, Any, int, bytes | None, int]:
+        info = c.get_header_info(h)
+        if info is None:
+            raise RPCError(RPC_INVALID_ADDRESS_OR_KEY, "Block not found")
+        block = c.get_block(h)
+        nxt = c.get_block_hash(info.height + 1) if info.status == "active" else None
+        return info, block, c.height, nxt, c.median_time_past(h)
+
+    def getblock(blockhash: str, verbosity: Any = None) -> Any:
+        h = parse_hash(blockhash, "blockhash")
+        level = parse_verbosity(verbosity, 1)
+        info, block, tip_height, nxt, mtp = call(_header_context, h)
+        if block is None:
+            raise RPCError(RPC_MISC_ERROR, "Block not available (not fully downloaded)")
+        if level <= 0:
+            return block.serialize().hex()
+        return block_json(block, info, tip_height, nxt, mtp, level, params)
+
+    def getblockheader(blockhash: str, verbose: bool = True) -> Any:
+        h = parse_hash(blockhash, "blockhash")
+        info, block, tip_height, nxt, mtp = call(_header_context, h)
+        if block is None:
+            raise RPCError(RPC_MISC_ERROR, "Block not available (not fully downloaded)")
+        if not verbose:
+            return block.header.serialize().hex()
+        return header_json(block.header, info, tip_height, nxt, mtp, len(block.txs))
+
+    def getchaintips() -> list[dict[str, Any]]:
+        tips = call(lambda c: c.chain_tips())
+        return [
+            {
+                "height": t.height,
+                "hash": hash_to_hex(t.hash),
+                "branchlen": t.branchlen,
+                "status": t.status,
+            }
+            for t in tips
+        ]
+
+    def getdifficulty() -> float:
+        return difficulty(call(lambda c: c.get_header_info(c.tip).bits))  # type: ignore[union-attr]
+
+    def gettxout(txid: str, n: int, include_mempool: bool = True) -> Any:
+        h = parse_hash(txid, "txid")
+
+        def run(c: Chain) -> Any:
+            key = (h, n)
+            if include_mempool and key in c.mempool.spenders:
+                return None
+            coin = c.get_utxo(OutPoint(h, n)) if 0 <= n <= 0xFFFFFFFF else None
+            confirmations = None
+            if coin is not None:
+                confirmations = c.height - coin.height + 1
+                value, script, is_cb = coin.value, coin.script_pubkey, coin.is_coinbase
+            elif include_mempool and (tx := c.mempool.get(h)) is not None and 0 <= n < len(tx.vout):
+                confirmations = 0
+                value, script, is_cb = tx.vout[n].value, tx.vout[n].script_pubkey, False
+            else:
+                return None
+            return {
+                "bestblock": hash_to_hex(c.tip),
+                "confirmations": confirmations,
+                "value": amount(value),
+                "scriptPubKey": script_pubkey_json(script, params),
+                "coinbase": is_cb,
+            }
+
+        return call(run)
+
+    def getrawmempool(verbose: bool = False, mempool_sequence: bool = False) -> Any:
+        if verbose and mempool_sequence:
+            raise RPCError(
+                RPC_INVALID_PARAMETER,
+                "Verbose results cannot contain mempool sequence values.",
+            )
+
+        def run(c: Chain) -> Any:
+            txids = c.mempool.txids()
+            if verbose:
+                return {hash_to_hex(t): _mempool_entry_json(c, t) for t in txids}
+            listed = [hash_to_hex(t) for t in txids]
+            if mempool_sequence:
+                return {"txids": listed, "mempool_sequence": len(listed)}
+            return listed
+
+        return call(run)
+
+    def getmempoolentry(txid: str) -> dict[str, Any]:
+        h = parse_hash(txid, "txid")
+
+        def run(c: Chain) -> dict[str, Any]:
+            if h not in c.mempool:
+                raise RPCError(RPC_INVALID_ADDRESS_OR_KEY, "Transaction not in mempool")
+            return _mempool_entry_json(c, h)
+
+        return call(run)
+
+    def getmempoolinfo() -> dict[str, Any]:
+        def run(c: Chain) -> dict[str, Any]:
+            entries = list(c.mempool.entries.values())
+            size = sum(e.size for e in entries)
+            return {
+                "loaded": True,
+                "size": len(entries),
+                "bytes": size,
+                "usage": size * 2,
+                "total_fee": amount(sum(e.fee for e in entries)),
+                "maxmempool": 300_000_000,
+                "mempoolminfee": 0.00001,
+                "minrelaytxfee": 0.00001,
+                "incrementalrelayfee": 0.00001,
+                "unbroadcastcount": 0,
+                "fullrbf": False,
+            }
+
+        return call(run)
+
+    def scantxoutset(action: str, scanobjects: list[Any] | None = None) -> Any:
+        if action in ("abort", "status"):
+            return False if action == "abort" else None
+        if action != "start":
+            raise RPCError(RPC_INVALID_PARAMETER, f"Invalid action '{action}'")
+        if scanobjects is None:
+            raise RPCError(RPC_MISC_ERROR, "scanobjects argument is required for the start action")
+        scripts = [(_descriptor_script(obj, params), obj) for obj in scanobjects]
+
+        def run(c: Chain) -> dict[str, Any]:
+            unspents, total = [], 0
+            for script, desc in scripts:
+                for outpoint, coin in c.utxos_for_script(script):
+                    total += coin.value
+                    unspents.append(
+                        {
+                            "txid": hash_to_hex(outpoint.txid),
+                            "vout": outpoint.vout,
+                            "scriptPubKey": script.hex(),
+                            "desc": desc if isinstance(desc, str) else desc.get("desc"),
+                            "amount": amount(coin.value),
+                            "coinbase": coin.is_coinbase,
+                            "height": coin.height,
+                        }
+                    )
+            return {
+                "success": True,
+                "txouts": len(unspents),
+                "height": c.height,
+                "bestblock": hash_to_hex(c.tip),
+                "unspents": unspents,
+                "total_amount": amount(total),
+            }
+
+        return call(run)
+
+    d.register("getblockchaininfo", getblockchaininfo, category="blockchain")
+    d.register("getblockcount", lambda: call(lambda c: c.height), category="blockchain")
+    d.register(
+        "getbestblockhash", lambda: hash_to_hex(call(lambda c: c.tip)), category="blockchain"
+    )
+    d.register("getblockhash", getblockhash, [Param("height", "num")], category="blockchain")
+    d.register(
+        "getblock",
+        getblock,
+        [Param("blockhash", "str"), Param("verbosity", "num|bool", False, 1)],
+        "verbosity 0: hex; 1: with txids; 2: with decoded transactions.",
+        category="blockchain",
+    )
+    d.register(
+        "getblockheader",
+        getblockheader,
+        [Param("blockhash", "str"), Param("verbose", "bool", False, True)],
+        category="blockchain",
+    )
+    d.register("getchaintips", getchaintips, category="blockchain")
+    d.register("getdifficulty", getdifficulty, category="blockchain")
+    d.register(
+        "gettxout",
+        gettxout,
+        [Param("txid", "str"), Param("n", "num"), Param("include_mempool", "bool", False, True)],
+        category="blockchain",
+    )
+    d.register(
+        "getrawmempool",
+        getrawmempool,
+        [Param("verbose", "bool", False, False), Param("mempool_sequence", "bool", False, False)],
+        category="blockchain",
+    )
+    d.register("getmempoolentry", getmempoolentry, [Param("txid", "str")], category="blockchain")
+    d.register("getmempoolinfo", getmempoolinfo, category="blockchain")
+    d.register(
+        "scantxoutset",
+        scantxoutset,
+        [Param("action", "str"), Param("scanobjects", "arr", False)],
+        'Unspent outputs of descriptors "addr(ADDRESS)" or "raw(HEX)".',
+        category="blockchain",
+    )
+
+
+_DESCRIPTOR = re.compile(r"^(addr|raw)\(([^()]*)\)(#[a-z0-9]{8})?$")
+
+
+def _descriptor_script(obj: Any, params: Any) -> bytes:
+    """The scriptPubKey of a scan object: "addr(...)"/"raw(...)" or {"desc": ...}."""
+    desc = obj.get("desc") if isinstance(obj, dict) else obj
+    if not isinstance(desc, str):
+        raise RPCError(
+            RPC_INVALID_PARAMETER, "Scan object needs to be either a string or an object"
+        )
+    m = _DESCRIPTOR.match(desc)
+    if m is None:
+        raise RPCError(
+            RPC_INVALID_ADDRESS_OR_KEY,
+            f"'{desc}' is not a supported descriptor: use addr(ADDRESS) or raw(HEX)",
+        )
+    kind, body = m.group(1), m.group(2)
+    try:
+        if kind == "addr":
+            return decode_address(body, params)
+        return bytes.fromhex(body)
+    except (ChainError, ValueError) as exc:
+        raise RPCError(RPC_INVALID_ADDRESS_OR_KEY, f"Invalid descriptor '{desc}': {exc}") from None

@@ -1,0 +1,165 @@
+"""Network RPCs in Bitcoin Core's shapes (`src/rpc/net.cpp`): getnetworkinfo, getpeerinfo,
+getconnectioncount, addnode, disconnectnode, listbanned, clearbanned."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from .p2p import PeerError
+from .rpc import (
+    RPC_CLIENT_NODE_ALREADY_ADDED,
+    RPC_CLIENT_NODE_NOT_ADDED,
+    RPC_CLIENT_NODE_NOT_CONNECTED,
+    RPC_INVALID_PARAMETER,
+    Dispatcher,
+    Param,
+    RPCError,
+)
+
+if TYPE_CHECKING:
+    from .node import Node
+
+_NODE_ADDR = re.compile(r"^[A-Za-z0-9.\-]{1,253}:\d{1,5}$")
+
+
+def check_node_address(text: str) -> str:
+    """A peer address is "host:port" (Core also accepts a bare host; we need the port)."""
+    if not _NODE_ADDR.match(text) or not 0 < int(text.rsplit(":", 1)[1]) < 65536:
+        raise RPCError(RPC_INVALID_PARAMETER, f"Invalid node address {text!r}: expected host:port")
+    return text
+
+
+def register(d: Dispatcher, node: Node) -> None:
+    """Register the network methods."""
+    peers = node.peers
+
+    def getnetworkinfo() -> dict[str, Any]:
+        snapshot = peers.snapshot()
+        inbound = sum(p.inbound for p in snapshot)
+        return {
+            "version": 10000,
+            "subversion": "/lune-node:0.1.0/",
+            "protocolversion": 70016,
+            "localservices": "0000000000000001",
+            "localservicesnames": ["NETWORK"],
+            "localrelay": True,
+            "timeoffset": 0,
+            "networkactive": True,
+            "connections": len(snapshot),
+            "connections_in": inbound,
+            "connections_out": len(snapshot) - inbound,
+            "networks": [
+                {
+                    "name": "ipv4",
+                    "limited": False,
+                    "reachable": True,
+                    "proxy": "",
+                    "proxy_randomize_credentials": False,
+                }
+            ],
+            "relayfee": 0.00001,
+            "incrementalfee": 0.00001,
+            "localaddresses": [],
+            "warnings": "",
+        }
+
+    def getpeerinfo() -> list[dict[str, Any]]:
+        out = []
+        for p in peers.snapshot():
+            out.append(
+                {
+                    "id": p.id,
+                    "addr": p.addr,
+                    "network": "ipv4",
+                    "services": "0000000000000001",
+                    "servicesnames": ["NETWORK"],
+                    "relaytxes": True,
+                    "lastsend": int(p.last_send),
+                    "lastrecv": int(p.last_recv),
+                    "bytessent": p.bytes_sent,
+                    "bytesrecv": p.bytes_recv,
+                    "conntime": int(p.connected_at),
+                    "timeoffset": 0,
+                    "version": 70016,
+                    "subver": p.user_agent,
+                    "inbound": p.inbound,
+                    "startingheight": p.start_height,
+                    "misbehavior": p.misbehavior,
+                    "connection_type": "inbound" if p.inbound else "outbound-full-relay",
+                }
+            )
+        return out
+
+    def getconnectioncount() -> int:
+        return len(peers.snapshot())
+
+    def addnode(node_addr: str, command: str) -> None:
+        if command not in ("add", "remove", "onetry"):
+            raise RPCError(
+                RPC_INVALID_PARAMETER, "addnode: command must be one of add, remove, onetry"
+            )
+        check_node_address(node_addr)
+        if command == "remove":
+            with peers.lock:
+                if node_addr not in peers.added:
+                    raise RPCError(
+                        RPC_CLIENT_NODE_NOT_ADDED,
+                        "Error: Node could not be removed. It has not been added previously.",
+                    )
+                peers.added.discard(node_addr)
+            peers.disconnect(node_addr)
+            return None
+        if command == "add":
+            with peers.lock:
+                if node_addr in peers.added:
+                    raise RPCError(RPC_CLIENT_NODE_ALREADY_ADDED, "Error: Node already added")
+                peers.added.add(node_addr)
+        try:
+            peers.connect(node_addr)
+        except PeerError:
+            pass  # Core's addnode does not report connection failures; "add" keeps retrying
+        peers.sync_wanted.set()
+        return None
+
+    def disconnectnode(address: str | None = None, nodeid: int | None = None) -> None:
+        target = address
+        if target is None and nodeid is not None:
+            target = next((p.addr for p in peers.snapshot() if p.id == nodeid), None)
+        if target is None or not peers.disconnect(target):
+            raise RPCError(RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes")
+        return None
+
+    def listbanned() -> list[dict[str, Any]]:
+        with peers.lock:
+            items = list(peers.banned.items())
+        now = int(time.time())
+        return [
+            {"address": a, "ban_created": now, "banned_until": int(u), "ban_duration": int(u) - now}
+            for a, u in items
+        ]
+
+    def clearbanned() -> None:
+        with peers.lock:
+            peers.banned.clear()
+        return None
+
+    d.register("getnetworkinfo", getnetworkinfo, category="network")
+    d.register("getpeerinfo", getpeerinfo, category="network")
+    d.register("getconnectioncount", getconnectioncount, category="network")
+    d.register(
+        "addnode",
+        lambda node, command: addnode(node, command),
+        [Param("node", "str"), Param("command", "str")],
+        help="Add, remove or try once a peer given as host:port.",
+        category="network",
+    )
+    d.register(
+        "disconnectnode",
+        disconnectnode,
+        [Param("address", "str", False), Param("nodeid", "num", False)],
+        category="network",
+    )
+    d.register("listbanned", listbanned, category="network")
+    d.register("clearbanned", clearbanned, category="network")

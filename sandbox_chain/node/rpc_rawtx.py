@@ -1,0 +1,246 @@
+"""Raw-transaction RPCs in Bitcoin Core's shapes (`src/rpc/rawtransaction.cpp`,
+`src/rpc/mempool.cpp`): getrawtransaction, decoderawtransaction, decodescript,
+sendrawtransaction, testmempoolaccept.
+
+Error mapping, as Core's `BroadcastTransaction` + `JSONRPCTransactionError` do it: missing or
+spent inputs → -25 with the reject reason; any other rejection → -26 with the reject reason;
+outputs already in the UTXO set → -27; undecodable hex → -22.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..chainstate import Chain
+from ..encoding import hash_to_hex
+from ..errors import ParseError, ValidationError
+from ..script import classify, script_to_asm
+from ..transaction import Transaction
+from .jsonfmt import amount, tx_json
+from .rpc import (
+    RPC_DESERIALIZATION_ERROR,
+    RPC_INVALID_ADDRESS_OR_KEY,
+    RPC_INVALID_PARAMETER,
+    RPC_TYPE_ERROR,
+    RPC_VERIFY_ALREADY_IN_CHAIN,
+    RPC_VERIFY_ERROR,
+    RPC_VERIFY_REJECTED,
+    Dispatcher,
+    Param,
+    RPCError,
+)
+from .rpc_blockchain import parse_hash, parse_verbosity
+
+if TYPE_CHECKING:
+    from .node import Node
+
+DEFAULT_MAX_FEE_RATE = 0.10  # coins per kvB, Core's DEFAULT_MAX_RAW_TX_FEE_RATE
+MISSING_INPUTS = "bad-txns-inputs-missingorspent"
+
+
+def decode_tx(hexstring: str) -> Transaction:
+    """Core's `DecodeHexTx`: -22 "TX decode failed" for anything that is not one transaction."""
+    try:
+        return Transaction.parse(bytes.fromhex(hexstring))
+    except (ValueError, ParseError) as exc:
+        raise RPCError(RPC_DESERIALIZATION_ERROR, f"TX decode failed. {exc}") from None
+
+
+def reject_message(err: ValidationError) -> str:
+    """The reject reason as Core prints it: "reason (debug message)"."""
+    return f"{err.reason} ({err.message})" if err.message else err.reason
+
+
+def tx_error(err: ValidationError) -> RPCError:
+    """Map a mempool rejection to Core's RPC error."""
+    if err.reason == "txn-already-known":
+        return RPCError(RPC_VERIFY_ALREADY_IN_CHAIN, "Transaction outputs already in utxo set")
+    if err.reason == MISSING_INPUTS:
+        return RPCError(RPC_VERIFY_ERROR, MISSING_INPUTS)
+    return RPCError(RPC_VERIFY_REJECTED, reject_message(err))
+
+
+def input_value(chain: Chain, tx: Transaction) -> int | None:
+    """Sum of the spent outputs (chain UTXOs or mempool outputs), None if one is unknown."""
+    total = 0
+    for txin in tx.vin:
+        coin = chain.get_utxo(txin.prevout)
+        if coin is not None:
+            total += coin.value
+            continue
+        parent = chain.mempool.get(txin.prevout.txid)
+        if parent is None or txin.prevout.vout >= len(parent.vout):
+            return None
+        total += parent.vout[txin.prevout.vout].value
+    return total
+
+
+def _fee_rate_limit(value: Any) -> int | None:
+    """maxfeerate in coins/kvB → satoshis per 1000 bytes; 0 means no limit."""
+    rate = DEFAULT_MAX_FEE_RATE if value is None else value
+    if isinstance(rate, str):  # Core accepts amounts as strings too
+        try:
+            rate = float(rate)
+        except ValueError:
+            raise RPCError(RPC_TYPE_ERROR, "Invalid amount") from None
+    if not 0 <= rate < 1e8:
+        raise RPCError(RPC_INVALID_PARAMETER, "Amount out of range")
+    return None if rate == 0 else int(round(rate * 100_000_000))
+
+
+def register(d: Dispatcher, node: Node) -> None:
+    """Register the raw-transaction methods."""
+    params = node.params
+    call = node.chain_call
+
+    def getrawtransaction(txid: str, verbose: Any = None, blockhash: str | None = None) -> Any:
+        h = parse_hash(txid, "txid")
+        level = parse_verbosity(verbose, 0)
+        in_block = parse_hash(blockhash, "blockhash") if blockhash is not None else None
+
+        def run(c: Chain) -> Any:
+            if in_block is not None:
+                if c.get_header_info(in_block) is None:
+                    raise RPCError(RPC_INVALID_ADDRESS_OR_KEY, "Block hash not found")
+                block = c.get_block(in_block)
+                found = next((t for t in block.txs if t.txid() == h), None) if block else None
+                if found is None:
+                    raise RPCError(
+                        RPC_INVALID_ADDRESS_OR_KEY,
+                        "No such transaction found in the provided block.",
+                    )
+                tx, where = found, in_block
+            else:
+                got = c.get_transaction(h)
+                if got is None:
+                    raise RPCError(
+                        RPC_INVALID_ADDRESS_OR_KEY,
+                        "No such mempool or blockchain transaction. "
+                        "Use gettransaction for wallet transactions.",
+                    )
+                tx, where = got
+            if level <= 0:
+                return tx.serialize().hex()
+            out = tx_json(tx, params) | {"hex": tx.serialize().hex()}
+            if where is not None:
+                info = c.get_header_info(where)
+                out["blockhash"] = hash_to_hex(where)
+                active = info is not None and info.status == "active"
+                out["in_active_chain"] = active
+                out["confirmations"] = c.height - info.height + 1 if active and info else 0
+                out["time"] = out["blocktime"] = info.time if info else 0
+            return out
+
+        return call(run)
+
+    def decoderawtransaction(hexstring: str, iswitness: bool | None = None) -> dict[str, Any]:
+        return tx_json(decode_tx(hexstring), params)
+
+    def decodescript(hexstring: str) -> dict[str, Any]:
+        try:
+            script = bytes.fromhex(hexstring)
+        except ValueError:
+            raise RPCError(RPC_INVALID_PARAMETER, "argument must be hexadecimal string") from None
+        kind, _ = classify(script)
+        names = {"p2pkh": "pubkeyhash", "p2pk": "pubkey"}
+        return {"asm": script_to_asm(script), "type": names.get(kind, kind)}
+
+    def sendrawtransaction(hexstring: str, maxfeerate: Any = None) -> str:
+        tx = decode_tx(hexstring)
+        limit = _fee_rate_limit(maxfeerate)
+        txid = tx.txid()
+
+        def precheck(c: Chain) -> bool:
+            if txid in c.mempool:
+                return True  # Core answers the txid of a transaction it already has
+            if limit is not None:
+                spent = input_value(c, tx)
+                size = len(tx.serialize_legacy())
+                if spent is not None and (spent - tx.total_out()) * 1000 > limit * size:
+                    raise RPCError(
+                        RPC_VERIFY_ERROR,
+                        "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)",
+                    )
+            return False
+
+        if call(precheck):
+            return hash_to_hex(txid)
+        try:
+            node.accept_tx(tx)
+        except ValidationError as err:
+            raise tx_error(err) from None
+        return hash_to_hex(txid)
+
+    def testmempoolaccept(rawtxs: list[Any], maxfeerate: Any = None) -> list[dict[str, Any]]:
+        if not 1 <= len(rawtxs) <= 25:
+            raise RPCError(
+                RPC_INVALID_PARAMETER, "Array must contain between 1 and 25 transactions."
+            )
+        txs = []
+        for raw in rawtxs:
+            if not isinstance(raw, str):
+                raise RPCError(RPC_DESERIALIZATION_ERROR, "TX decode failed")
+            txs.append(decode_tx(raw))
+        limit = _fee_rate_limit(maxfeerate)
+
+        def run(c: Chain) -> list[dict[str, Any]]:
+            results, added = [], []
+            try:
+                for tx in txs:
+                    res: dict[str, Any] = {"txid": tx.txid_hex, "wtxid": hash_to_hex(tx.wtxid())}
+                    spent = input_value(c, tx)
+                    try:
+                        txid = c.accept_to_mempool(tx)
+                    except ValidationError as err:
+                        res |= {"allowed": False, "reject-reason": err.reason}
+                        if err.message:
+                            res["reject-details"] = reject_message(err)
+                        results.append(res)
+                        continue
+                    added.append(txid)
+                    size = len(tx.serialize_legacy())
+                    fee = (spent or 0) - tx.total_out()
+                    if limit is not None and fee * 1000 > limit * size:
+                        res |= {"allowed": False, "reject-reason": "max-fee-exceeded"}
+                    else:
+                        res |= {"allowed": True, "vsize": size, "fees": {"base": amount(fee)}}
+                    results.append(res)
+            finally:
+                for txid in reversed(added):  # a test leaves the pool as it was
+                    if txid in c.mempool:
+                        c.mempool.remove_with_descendants(txid)
+            return results
+
+        return call(run)
+
+    d.register(
+        "getrawtransaction",
+        getrawtransaction,
+        [
+            Param("txid", "str"),
+            Param("verbose", "num|bool", False, 0),
+            Param("blockhash", "str", False),
+        ],
+        category="rawtransactions",
+    )
+    d.register(
+        "decoderawtransaction",
+        decoderawtransaction,
+        [Param("hexstring", "str"), Param("iswitness", "bool", False)],
+        category="rawtransactions",
+    )
+    d.register(
+        "decodescript", decodescript, [Param("hexstring", "str")], category="rawtransactions"
+    )
+    d.register(
+        "sendrawtransaction",
+        sendrawtransaction,
+        [Param("hexstring", "str"), Param("maxfeerate", "amount|str", False)],
+        category="rawtransactions",
+    )
+    d.register(
+        "testmempoolaccept",
+        testmempoolaccept,
+        [Param("rawtxs", "arr"), Param("maxfeerate", "amount|str", False)],
+        category="rawtransactions",
+    )

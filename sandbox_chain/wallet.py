@@ -1,0 +1,166 @@
+"""A learner's HD wallet: BIP-39 mnemonic, BIP-32 keys on a BIP-44-like path, P2PKH payments.
+
+Follows BIP-39 (mnemonic → seed), BIP-32 (seed → key tree) and BIP-44's path layout
+`m/44'/1'/0'/change/index` with coin type 1 (every test network's coin type). Receiving
+addresses are on branch 0, change on branch 1.
+
+The wallet file (`wallet.json` in the learner's data directory) holds the mnemonic in clear
+text: this is a sandbox for learning, never for real money. It is written atomically (temp file,
+fsync, rename) with mode 0600, so a crash leaves the old or the new wallet, never half of one.
+
+Balances and coins come from a node (`scantxoutset` over the wallet's addresses, as Core does
+for descriptors), so the wallet keeps no chain state of its own. `build_transaction` — coin
+selection, fee, change and signing — is a pure function, also used by the node's faucet.
+Bare m-of-n multisig scripts (no address format exists for them: Bitcoin wraps them in P2SH,
+which the sandbox does not have) are built by `multisig_output`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ChainError
+from .keys import PrivateKey, PublicKey
+from .script import multisig_script, p2pkh_script
+from .sighash import sign_p2pkh_input
+from .transaction import OutPoint, Transaction, TxIn, TxOut
+
+WALLET_NAME = "wallet.json"
+WALLET_VERSION = 1
+COIN_TYPE = 1  # BIP-44 coin type of every test network
+GAP_LIMIT = 20  # BIP-44: addresses looked at past the last one handed out
+DUST_LIMIT = 546  # Core's dust threshold for a P2PKH output at 3 sat/B
+MIN_FEE_RATE = 1  # satoshis per byte: Core's minimum relay fee
+# Sizes of a P2PKH spend (Core's estimate with a 72-byte signature, compressed key).
+TX_OVERHEAD = 10
+P2PKH_INPUT_SIZE = 148
+OUTPUT_SIZE = 34
+
+
+class WalletError(ChainError):
+    """The wallet cannot do what was asked (bad file, not enough coins, bad address...)."""
+
+
+@dataclass(frozen=True)
+class Coin:
+    """An unspent output the wallet can spend."""
+
+    txid: bytes  # internal byte order
+    vout: int
+    value: int  # satoshis
+    script_pubkey: bytes
+
+
+def estimate_size(n_inputs: int, n_outputs: int) -> int:
+    """Bytes of a signed P2PKH transaction (upper estimate: signatures are 71 or 72 bytes)."""
+    return TX_OVERHEAD + n_inputs * P2PKH_INPUT_SIZE + n_outputs * OUTPUT_SIZE
+
+
+def build_transaction(
+    coins: list[Coin],
+    outputs: list[tuple[bytes, int]],
+    change_script: bytes,
+    fee_rate: int,
+    keys: list[PrivateKey],
+) -> Transaction:
+    """Select coins, add change, and sign: a transaction ready for `sendrawtransaction`.
+
+    `outputs` are (scriptPubKey, satoshis); `fee_rate` is satoshis per byte. Coins are taken
+    largest first until they pay the outputs and the fee. Change below the dust limit is left
+    to the miner instead of creating an output nobody would spend. Every coin must be P2PKH
+    and locked to one of `keys`. Raises `WalletError` if the coins do not suffice.
+    """
+    if fee_rate < MIN_FEE_RATE:
+        raise WalletError(f"fee rate must be at least {MIN_FEE_RATE} sat/B")
+    if not outputs or any(v <= 0 for _, v in outputs):
+        raise WalletError("a payment needs at least one output with a positive amount")
+    by_hash = {}
+    for key in keys:
+        by_hash[p2pkh_script(key.public_key().hash160())] = key
+    target = sum(v for _, v in outputs)
+    chosen: list[Coin] = []
+    total = 0
+    for coin in sorted(coins, key=lambda c: c.value, reverse=True):
+        if coin.script_pubkey not in by_hash:
+            continue
+        chosen.append(coin)
+        total += coin.value
+        fee = math.ceil(estimate_size(len(chosen), len(outputs) + 1) * fee_rate)
+        if total >= target + fee:
+            break
+    else:
+        fee = math.ceil(estimate_size(max(len(chosen), 1), len(outputs) + 1) * fee_rate)
+        raise WalletError(
+            f"insufficient funds: {total} sat spendable, {target + fee} sat needed "
+            f"({target} + {fee} fee)"
+        )
+    vout = [TxOut(value, script) for script, value in outputs]
+    change = total - target - fee
+    if change >= DUST_LIMIT:
+        vout.append(TxOut(change, change_script))
+    tx = Transaction(
+        version=2,
+        vin=[TxIn(OutPoint(c.txid, c.vout), b"", 0xFFFFFFFF) for c in chosen],
+        vout=vout,
+        locktime=0,
+    )
+    for i, coin in enumerate(chosen):
+        sign_p2pkh_input(tx, i, by_hash[coin.script_pubkey], coin.script_pubkey)
+    return tx
+
+
+def multisig_output(m: int, pubkeys_hex: list[str]) -> dict[str, Any]:
+    """A bare m-of-n multisig output script from SEC public keys (hex).
+
+    Returns {"script": hex, "descriptor": "raw(hex)", "asm-like": "m <keys> n CHECKMULTISIG"}.
+    The descriptor is what `generatetoaddress`, `faucet` and `scantxoutset` accept on the node.
+    """
+    pubs = []
+    for text in pubkeys_hex:
+        try:
+            pubs.append(PublicKey.from_sec(bytes.fromhex(text)).sec())
+        except (ValueError, ChainError) as exc:
+            raise WalletError(f"not a public key: {text[:20]}…: {exc}") from None
+    if not 1 <= m <= len(pubs) <= 3:
+        raise WalletError("standard bare multisig is 1 <= m <= n <= 3 keys")
+    script = multisig_script(m, pubs)
+    return {"m": m, "n": len(pubs), "script": script.hex(), "descriptor": f"raw({script.hex()})"}
+
+
+def write_wallet_file(path: Path, data: dict[str, Any]) -> None:
+    """Write the wallet file atomically with mode 0600 (temp + fsync + rename + dir fsync)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(data, indent=2).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+@dataclass
+class Wallet:
+    """An HD wallet: the mnemonic (and optional passphrase), the network, and address counters."""
+
+    mnemonic: str
+    network: str = "regtest"
+    language: str = "english"
+    passphrase: str = ""
+    next_receive: int = 0
+    next_change: int = 0
+    _root: Any = field(default=None, repr=False, compare=False)
+
+    def __repr__(self) -> str:  # never print the mnemonic by accident
+        return f"Wallet(network={self.network!r}, next_receive={self.next_receive})"
