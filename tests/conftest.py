@@ -30,3 +30,17 @@ def load_json_vectors(path: Path) -> list:
     """Bitcoin Core's JSON vector files mix comment rows (one string) with cases; keep cases."""
     rows = json.loads(path.read_text())
     return [r for r in rows if not (len(r) == 1 and isinstance(r[0], str))]
+
+
+@pytest.fixture(scope="session")
+def core_vectors(vectors: Path):
+    """`core_vectors("sighash.json")`: the cases of a Bitcoin Core vector file, comments dropped.
+
+    A fixture, because `from conftest import load_json_vectors` breaks as soon as a sub-folder
+    has its own conftest.py: both are imported under the module name `conftest`.
+    """
+
+    def load(name: str) -> list:
+        return load_json_vectors(vectors / "bitcoin-core" / name)
+
+    return load

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import load_json_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -67,8 +66,8 @@ def crediting_and_spending(script_sig: bytes, script_pubkey: bytes) -> Transacti
     return Transaction(1, [TxIn(OutPoint(credit.txid(), 0), script_sig)], [TxOut(0, b"")], 0)
 
 
-def select_script_tests(vectors):
-    rows = load_json_vectors(vectors / "bitcoin-core" / "script_tests.json")
+def select_script_tests(core_vectors):
+    rows = core_vectors("script_tests.json")
     selected, skipped = [], Counter()
     for row in rows:
         if isinstance(row[0], list):
@@ -86,8 +85,8 @@ def select_script_tests(vectors):
     return selected, skipped
 
 
-def test_core_script_tests_inside_the_subset(vectors):
-    selected, skipped = select_script_tests(vectors)
+def test_core_script_tests_inside_the_subset(core_vectors):
+    selected, skipped = select_script_tests(core_vectors)
     assert len(selected) == EXPECTED_IN_SUBSET
     assert skipped == Counter(witness=113, flags=23, p2sh=17)
     failures = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_json_vectors
 
 from sandbox_chain.hashes import hash160
 from sandbox_chain.keys import PrivateKey, verify_signature
@@ -22,8 +21,8 @@ from sandbox_chain.sighash import (
 from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
 
 
-def test_every_core_sighash_vector(vectors):
-    cases = load_json_vectors(vectors / "bitcoin-core" / "sighash.json")
+def test_every_core_sighash_vector(core_vectors):
+    cases = core_vectors("sighash.json")
     assert len(cases) == 500  # the file's 500 cases, after its one header row
     kinds = set()
     for raw_tx, script_hex, index, hash_type, expected in cases:
@@ -35,10 +34,10 @@ def test_every_core_sighash_vector(vectors):
     assert {(SIGHASH_NONE, True), (SIGHASH_SINGLE, True), (SIGHASH_ALL, False)} <= kinds
 
 
-def test_single_without_matching_output_signs_the_number_one(vectors):
+def test_single_without_matching_output_signs_the_number_one(core_vectors):
     # sighash.json has no such case; tx_valid.json's "bug in the handling of SIGHASH_SINGLE"
     # case does: input 1 of a 1-output transaction carries a real signature of the number 1.
-    rows = load_json_vectors(vectors / "bitcoin-core" / "tx_valid.json")
+    rows = core_vectors("tx_valid.json")
     prevouts, raw_tx, _ = next(r for r in rows if r[0][0][0].endswith("0200") and len(r[0]) == 2)
     tx = Transaction.from_hex(raw_tx)
     assert len(tx.vin) == 2 and len(tx.vout) == 1

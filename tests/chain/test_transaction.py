@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import load_json_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,15 +69,15 @@ def test_real_blocks_round_trip_and_match_their_merkle_root(vectors, height):
         assert tx.size() == len(tx.serialize())
 
 
-def _first_witness_tx(vectors) -> str:
-    for row in load_json_vectors(vectors / "bitcoin-core" / "tx_valid.json"):
+def _first_witness_tx(core_vectors) -> str:
+    for row in core_vectors("tx_valid.json"):
         if row[1][8:12] == "0001":
             return row[1]
     raise AssertionError("tx_valid.json has no segwit transaction")
 
 
-def test_segwit_layout_parses_keeps_witness_and_txid_excludes_it(vectors):
-    raw = bytes.fromhex(_first_witness_tx(vectors))
+def test_segwit_layout_parses_keeps_witness_and_txid_excludes_it(core_vectors):
+    raw = bytes.fromhex(_first_witness_tx(core_vectors))
     tx = Transaction.parse(raw)
     assert tx.has_witness()
     assert tx.serialize() == raw
@@ -88,10 +87,10 @@ def test_segwit_layout_parses_keeps_witness_and_txid_excludes_it(vectors):
     assert len(tx.serialize_legacy()) < len(raw)
 
 
-def test_every_tx_vector_round_trips(vectors):
+def test_every_tx_vector_round_trips(core_vectors):
     count = 0
     for name in ("tx_valid.json", "tx_invalid.json"):
-        for row in load_json_vectors(vectors / "bitcoin-core" / name):
+        for row in core_vectors(name):
             raw = bytes.fromhex(row[1])
             assert Transaction.parse(raw).serialize() == raw
             count += 1

@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import load_json_vectors
 
 from sandbox_chain.block import Block
 from sandbox_chain.errors import ParseError, ScriptError, ValidationError
@@ -111,14 +110,10 @@ def scripts_verify(tx: Transaction, prevouts, flags: int) -> str | None:
     return None
 
 
-def _load(vectors, name):
-    return load_json_vectors(vectors / "bitcoin-core" / name)
-
-
-def test_tx_valid_cases_inside_the_subset(vectors):
+def test_tx_valid_cases_inside_the_subset(core_vectors):
     ran, skipped, failures = 0, Counter(), []
     maximal_checks = 0
-    for row in _load(vectors, "tx_valid.json"):
+    for row in core_vectors("tx_valid.json"):
         reason, tx, prevouts, flags, names = classify_case(row, valid=True)
         if reason:
             skipped[reason] += 1
@@ -152,10 +147,10 @@ def test_tx_valid_cases_inside_the_subset(vectors):
     assert (ran, skipped) == (EXPECTED_VALID_RAN, EXPECTED_VALID_SKIPPED)
 
 
-def test_tx_invalid_cases_inside_the_subset(vectors):
+def test_tx_invalid_cases_inside_the_subset(core_vectors):
     ran, skipped, failures = 0, Counter(), []
     outcomes = Counter()
-    for row in _load(vectors, "tx_invalid.json"):
+    for row in core_vectors("tx_invalid.json"):
         reason, tx, prevouts, flags, names = classify_case(row, valid=False)
         if reason:
             skipped[reason] += 1
