@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -358,33 +360,67 @@ def _signing_key(secret: int) -> SigningKey:
 
 
 # Precomputing a key's multiplication table costs about six verifications and makes each later
-# one twice as fast: worth it only for keys seen again (an address that receives many payments).
+# one twice as fast, but takes ~47 KB: only keys seen again (an address paid many times) get
+# one, and only the most recently used _PRECOMPUTED_MAX keep it.
 _PRECOMPUTE_AFTER_USES = 4
+_PRECOMPUTED_MAX = 256
+_precomputed: OrderedDict[bytes, VerifyingKey] = OrderedDict()
+_precomputed_lock = threading.Lock()
+
+
+def _verifying_key(x: int, y: int) -> VerifyingKey:
+    # VerifyingKey.from_string(...).precompute() raises in ecdsa 0.19.2; a key built from a
+    # PointJacobi can be precomputed.
+    point = PointJacobi(SECP256k1.curve, x, y, 1, N, generator=False)
+    return VerifyingKey.from_public_point(point, curve=SECP256k1, hashfunc=hashlib.sha256)
 
 
 class _CachedVerifyingKey:
-    __slots__ = ("key", "uses")
+    __slots__ = ("key", "uses", "x", "y")
 
-    def __init__(self, key: VerifyingKey) -> None:
-        self.key = key
+    def __init__(self, x: int, y: int) -> None:
+        self.x, self.y = x, y
+        self.key = _verifying_key(x, y)
         self.uses = 0
 
 
 @functools.lru_cache(maxsize=4096)
 def _ecdsa_verifying_key(pub: bytes) -> _CachedVerifyingKey | None:
-    """Parsed key, cached (LRU): the same public key verifies many signatures."""
+    """Parsed key, cached (LRU, ~1 KB each): the same public key verifies many signatures."""
     if not pub or len(pub) != _sec_length(pub[0]):
         return None
     try:
-        x, y = _decode_point(pub, allow_hybrid=True)
+        return _CachedVerifyingKey(*_decode_point(pub, allow_hybrid=True))
     except ParseError:
         return None
-    # VerifyingKey.from_string(...).precompute() raises in ecdsa 0.19.2; built from a
-    # PointJacobi, the key can be precomputed.
-    point = PointJacobi(SECP256k1.curve, x, y, 1, N, generator=False)
-    return _CachedVerifyingKey(
-        VerifyingKey.from_public_point(point, curve=SECP256k1, hashfunc=hashlib.sha256)
-    )
+
+
+def _ecdsa_key_for(pub: bytes) -> VerifyingKey | None:
+    with _precomputed_lock:
+        key = _precomputed.get(pub)
+        if key is not None:
+            _precomputed.move_to_end(pub)
+            return key
+        cached = _ecdsa_verifying_key(pub)
+        if cached is None:
+            return None
+        cached.uses += 1
+        if cached.uses < _PRECOMPUTE_AFTER_USES:
+            return cached.key
+        key = _verifying_key(cached.x, cached.y)
+        key.precompute()
+        _precomputed[pub] = key
+        if len(_precomputed) > _PRECOMPUTED_MAX:
+            _precomputed.popitem(last=False)
+        return key
+
+
+def clear_key_caches() -> None:
+    """Forget every parsed and precomputed public key (benchmarks measure cold keys this way)."""
+    with _precomputed_lock:
+        _precomputed.clear()
+        _ecdsa_verifying_key.cache_clear()
+    secp_backend.clear_cache()
 
 
 def _sec_length(prefix: int) -> int:
@@ -398,13 +434,9 @@ def _sec_length(prefix: int) -> int:
 
 def verify_rs_ecdsa(pub: bytes, r: int, s: int, digest32: bytes) -> bool:
     """Verify (r, s) over a 32-byte digest with the pure-Python `ecdsa` package."""
-    cached = _ecdsa_verifying_key(bytes(pub))
-    if cached is None or len(digest32) != 32:
+    key = _ecdsa_key_for(bytes(pub))
+    if key is None or len(digest32) != 32:
         return False
-    cached.uses += 1
-    if cached.uses == _PRECOMPUTE_AFTER_USES:
-        cached.key.precompute()
-    key = cached.key
     try:
         # Public_key.verifies reduces the digest mod n and rejects r, s outside [1, n-1].
         return bool(key.pubkey.verifies(int.from_bytes(digest32, "big"), Signature(r, s)))

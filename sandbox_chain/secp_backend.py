@@ -40,6 +40,11 @@ def _parsed_pubkey(pub: bytes):  # -> coincurve.PublicKey | None
         return None
 
 
+def clear_cache() -> None:
+    """Forget the parsed public keys."""
+    _parsed_pubkey.cache_clear()
+
+
 def verify_rs(pub: bytes, r: int, s: int, digest32: bytes) -> bool:
     """Verify (r, s) over a 32-byte digest with libsecp256k1. Never raises.
 

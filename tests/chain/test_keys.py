@@ -472,3 +472,19 @@ def test_network_parameter_sets_are_accepted():
         decode_address("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", REGTEST)
     with pytest.raises(ValueError):
         decode_address("1BgGZ9tcN4rm9KBzDn7KprQz87SZ26SAMH", "moonnet")
+
+
+def test_repeated_keys_stay_correct_through_the_caches(monkeypatch):
+    """A key used often gets a precomputed table; the table cache is bounded and evicts."""
+    monkeypatch.setattr(keys, "_PRECOMPUTED_MAX", 2)
+    keys.clear_key_caches()
+    digest = hashlib.sha256(b"rent").digest()
+    signers = [PrivateKey.from_int(100 + i) for i in range(3)]
+    triples = [(k.public_key().sec(), k.sign(digest)) for k in signers]
+    for _ in range(keys._PRECOMPUTE_AFTER_USES + 2):
+        for pub, sig in triples:
+            assert verify_signature(pub, sig, digest, backend="ecdsa")
+            assert not verify_signature(pub, sig, digest[::-1], backend="ecdsa")
+    assert len(keys._precomputed) == 2
+    keys.clear_key_caches()
+    assert not keys._precomputed
