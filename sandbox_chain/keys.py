@@ -266,6 +266,8 @@ class PublicKey:
     @classmethod
     def from_sec(cls, data: bytes) -> PublicKey:
         """Parse a SEC 1 public key (33-byte compressed or 65-byte uncompressed)."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise ParseError(f"a public key is bytes, not {type(data).__name__}")
         data = bytes(data)
         x, y = _decode_point(data, allow_hybrid=False)
         return cls(x, y, compressed=len(data) == 33)

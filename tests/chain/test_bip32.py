@@ -163,3 +163,27 @@ def test_network_parameter_sets_pick_the_version_bytes():
     assert master_key_from_seed(seed, REGTEST).to_base58().startswith("tprv")
     xprv = master_key_from_seed(seed, "mainnet").to_base58()
     assert ExtendedKey.parse(xprv, MAINNET).network == "main"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    version=st.sampled_from([0x0488ADE4, 0x0488B21E, 0x04358394, 0x043587CF, 0x01010101]),
+    depth=st.sampled_from([0, 1, 255]),
+    body=st.binary(min_size=8, max_size=8),
+    chain_code=st.binary(min_size=32, max_size=32),
+    key_prefix=st.sampled_from([0, 2, 3, 4]),
+    key=st.binary(min_size=32, max_size=32),
+)
+def test_checksummed_random_keys_raise_only_parse_error(
+    version, depth, body, chain_code, key_prefix, key
+):
+    """Payloads with a valid checksum reach every validity rule behind it."""
+    from sandbox_chain.encoding import b58check_encode
+
+    payload = version.to_bytes(4, "big") + bytes([depth]) + body + chain_code
+    text = b58check_encode(payload + bytes([key_prefix]) + key)
+    try:
+        parsed = ExtendedKey.parse(text)
+    except ParseError:
+        return
+    assert parsed.to_base58() == text

@@ -151,6 +151,8 @@ def test_sec_round_trip_and_sandbox_address():
 )
 def test_from_sec_rejects(hex_key, why):
     with pytest.raises(ParseError):
+        PublicKey.from_sec(hex_key)  # text, not bytes
+    with pytest.raises(ParseError):
         PublicKey.from_sec(bytes.fromhex(hex_key))
 
 
@@ -488,3 +490,20 @@ def test_repeated_keys_stay_correct_through_the_caches(monkeypatch):
     assert len(keys._precomputed) == 2
     keys.clear_key_caches()
     assert not keys._precomputed
+
+
+@settings(max_examples=200)
+@given(
+    version=st.sampled_from([0x00, 0x05, 0x6F, 0xC4, 0x80, 0xEF, 0x01]),
+    body=st.binary(min_size=19, max_size=35),
+)
+def test_checksummed_random_payloads_raise_only_parse_error(version, body):
+    """Valid Base58Check around random payloads: the length/version/range rules decide."""
+    from sandbox_chain.encoding import b58check_encode
+
+    text = b58check_encode(bytes([version]) + body)
+    for decode in (decode_address, PrivateKey.from_wif, lambda t: PrivateKey.from_wif(t, "main")):
+        try:
+            decode(text)
+        except ParseError:
+            pass
