@@ -1,0 +1,55 @@
+"""Child process of test_crash.py: mine and accept transactions until killed.
+
+Prints "ready" once the chain is open, then, after each block's COMMIT (submit_block has
+returned), the block hash in hex: a printed hash is an acknowledged block.
+Usage: crash_child.py DATADIR SEED
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+
+from sandbox_chain import miner
+from sandbox_chain.chainstate import Chain
+from sandbox_chain.errors import ValidationError
+from sandbox_chain.hashes import hash160
+from sandbox_chain.keys import PrivateKey
+from sandbox_chain.params import REGTEST
+from sandbox_chain.script import p2pkh_script
+from sandbox_chain.sighash import sign_p2pkh_input
+from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
+
+KEY = PrivateKey.from_int(0xC0FFEE)
+SPK = p2pkh_script(hash160(KEY.public_key().sec()))
+
+
+def main() -> None:
+    datadir, seed = sys.argv[1], int(sys.argv[2])
+    rng = random.Random(seed)
+    chain = Chain.open(datadir, REGTEST)
+    print("ready", flush=True)
+    while True:
+        spent = set(chain.mempool.spenders)
+        coins = [
+            (op, c)
+            for op, c in chain.utxos_for_script(SPK)
+            if (not c.is_coinbase or chain.height + 1 - c.height >= 100)
+            and (op.txid, op.vout) not in spent
+        ]
+        for op, coin in rng.sample(coins, min(len(coins), rng.randint(0, 3))):
+            half = (coin.value - 1_000) // 2
+            tx = Transaction(
+                1, [TxIn(OutPoint(op.txid, op.vout), b"")], [TxOut(half, SPK), TxOut(half, SPK)], 0
+            )
+            sign_p2pkh_input(tx, 0, KEY, coin.script_pubkey)
+            try:
+                chain.accept_to_mempool(tx)
+            except ValidationError as exc:  # pragma: no cover - would be a bug
+                print(f"error {exc}", flush=True)
+        block = miner.mine_block(chain, SPK)
+        print(block.hash().hex(), flush=True)
+
+
+if __name__ == "__main__":
+    main()
