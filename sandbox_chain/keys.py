@@ -263,6 +263,10 @@ class PublicKey:
     y: int  # 32 bytes big endian (uncompressed), or only its parity (compressed prefix)
     compressed: bool = True
 
+    def __post_init__(self) -> None:
+        if not (0 <= self.x < P and 0 <= self.y < P and (self.y**2 - self.x**3 - 7) % P == 0):
+            raise ParseError("(x, y) is not a point on secp256k1")
+
     @classmethod
     def from_sec(cls, data: bytes) -> PublicKey:
         """Parse a SEC 1 public key (33-byte compressed or 65-byte uncompressed)."""

@@ -507,3 +507,9 @@ def test_checksummed_random_payloads_raise_only_parse_error(version, body):
             decode(text)
         except ParseError:
             pass
+
+
+def test_public_key_must_be_on_the_curve():
+    g = PublicKey.from_sec(bytes.fromhex(G_COMPRESSED))
+    with pytest.raises(ParseError):
+        PublicKey(g.x, g.y + 1)
