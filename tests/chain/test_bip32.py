@@ -136,7 +136,7 @@ def test_seed_length():
             master_key_from_seed(bytes(size))
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     st.one_of(
         st.text(max_size=120),

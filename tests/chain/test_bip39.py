@@ -91,7 +91,7 @@ def test_generate_mnemonic():
         bip39.generate_mnemonic(13)
 
 
-@settings(max_examples=100)
+@settings(max_examples=100, deadline=None)
 @given(
     entropy=st.sampled_from([16, 20, 24, 28, 32]).flatmap(
         lambda n: st.binary(min_size=n, max_size=n)
@@ -103,7 +103,7 @@ def test_round_trip(entropy, language):
     assert bip39.mnemonic_to_entropy(sentence, language) == entropy
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     text=st.one_of(
         st.text(max_size=80),

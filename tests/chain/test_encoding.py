@@ -85,7 +85,7 @@ def test_byte_reader():
     assert le_to_int(bytes.fromhex("78563412")) == 0x12345678
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=0, max_value=2**64 - 1))
 def test_varint_round_trip(value):
     encoded = encode_varint(value)
@@ -97,7 +97,7 @@ def test_varint_round_trip(value):
     assert reader.read(4) == b"tail"
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=20))
 def test_reader_on_random_bytes_raises_only_parse_error(data):
     for read in (
@@ -135,7 +135,7 @@ def test_parse_hex():
             parse_hex(bad)
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=70))
 def test_hex_parsers_raise_only_parse_error(text):
     for parse in (hex_to_hash, parse_hex):
@@ -185,7 +185,7 @@ def test_base58check():
     assert b58check_decode(b58check_encode(b"")) == b""
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=60))
 def test_base58_round_trips(data):
     assert b58decode(b58encode(data)) == data
@@ -194,7 +194,7 @@ def test_base58_round_trips(data):
     assert len(text) - len(text.lstrip("1")) == len(data) - len(data.lstrip(b"\0"))
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
         st.text(max_size=50), st.text(alphabet="123456789abcdefghijkmnopqrstuvwxyz", max_size=50)

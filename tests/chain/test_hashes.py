@@ -109,7 +109,7 @@ def test_hash160_of_the_generator():
 
 
 @pytest.mark.skipif(not hashes.HAVE_OPENSSL_RIPEMD160, reason="OpenSSL has no RIPEMD-160 here")
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=300))
 def test_pure_ripemd160_matches_openssl(data):
     assert ripemd160_pure(data) == hashlib.new("ripemd160", data).digest()

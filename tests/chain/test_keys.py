@@ -436,7 +436,7 @@ def test_sign_verify_property(secret, digest):
     assert verify_signature(key.public_key().sec(), sig, digest)
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(data=st.binary(max_size=80))
 def test_byte_parsers_raise_only_parse_error(data):
     for parse in (PublicKey.from_sec, decode_der):
@@ -451,7 +451,7 @@ def test_byte_parsers_raise_only_parse_error(data):
     assert verify_signature(data, data, data) is False or len(data) == 32
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(text=st.text(max_size=60) | st.text(alphabet="123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefgh"))
 def test_text_decoders_raise_only_parse_error(text):
     for decode in (decode_address, PrivateKey.from_wif, lambda t: decode_address(t, "main")):
@@ -492,7 +492,7 @@ def test_repeated_keys_stay_correct_through_the_caches(monkeypatch):
     assert not keys._precomputed
 
 
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 @given(
     version=st.sampled_from([0x00, 0x05, 0x6F, 0xC4, 0x80, 0xEF, 0x01]),
     body=st.binary(min_size=19, max_size=35),
