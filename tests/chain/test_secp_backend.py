@@ -225,3 +225,23 @@ def _prefixed(prefixes: list[int], size: int):
 def test_random_garbage_agrees_and_never_raises(pub, sig, digest):
     expected = pub == PUB_C and sig == SIG and digest == DIGEST
     assert both(pub, sig, digest) is expected
+
+
+def test_first_bitcoin_payment_verifies_on_both_backends(vectors):
+    """Block 170: Satoshi pays Hal Finney, spending block 9's coinbase (a P2PK output)."""
+    from sandbox_chain.block import Block
+    from sandbox_chain.sighash import legacy_sighash
+
+    def block(height: int) -> Block:
+        return Block.parse(bytes.fromhex((vectors / "blocks" / f"{height}.hex").read_text()))
+
+    tx = block(170).txs[1]
+    assert tx.txid()[::-1].hex().startswith("f4184fc5")
+    prev_script = block(9).txs[0].vout[0].script_pubkey  # <65-byte key> OP_CHECKSIG
+    pub = prev_script[1:66]
+    script_sig = tx.vin[0].script_sig
+    sig = script_sig[1 : 1 + script_sig[0]]  # DER || SIGHASH_ALL
+    assert keys.is_strict_der(sig) and keys.is_low_s(sig[:-1])
+    digest = legacy_sighash(tx, 0, prev_script, sig[-1])
+    assert both(pub, sig[:-1], digest)
+    assert not both(pub, sig[:-1], bytes(32))
