@@ -491,7 +491,9 @@ def verify_signature(
     parser and high-S is accepted. Encoding rules (DERSIG, LOW_S, STRICTENC) are the script
     interpreter's to apply. `backend` overrides the module-wide choice for this call.
     """
-    verify_rs = _BACKENDS[backend or _backend]  # an unknown name is a KeyError, not "False"
+    verify_rs = _BACKENDS.get(backend or _backend)
+    if verify_rs is None:  # a programming error, not an invalid signature
+        raise ValueError(f"verification backend {backend!r} is not available")
     try:
         parsed = parse_der_lax(bytes(der_sig))
         if parsed is None or len(digest32) != 32:

@@ -406,6 +406,8 @@ def test_verify_signature_semantics(backend):
 def test_set_backend_rejects_unknown():
     with pytest.raises(ValueError):
         keys.set_backend("openssl")
+    with pytest.raises(ValueError):
+        verify_signature(b"", b"", b"", backend="openssl")
     assert keys.set_backend("auto") in keys.available_backends()
 
 
