@@ -83,6 +83,8 @@ class Chain(ChainQueries):
         self.clock = time.time  # tests replace it to check time rules
         self.script_cache: set[tuple[bytes, int]] = set()
         self._orphans: dict[bytes, Block] = {}
+        # (disconnected, connected) collected while submit_blocks holds the transaction
+        self._batch: tuple[list[Block], list[CheckedBlock]] | None = None
         self._coins = DbCoins(storage.conn)
         self._load()
         self._load_mempool()
@@ -300,34 +302,79 @@ class Chain(ChainQueries):
             header.bits,
         )
         errors: list[tuple[bytes, ValidationError]] = []
-        try:
-            with self.storage.transaction() as conn:
-                conn.execute(
-                    "INSERT INTO block_index VALUES (?,?,?,?,?,?,?)",
-                    (
-                        h,
-                        prev.hash,
-                        entry.height,
-                        entry.chainwork.to_bytes(32, "big"),
-                        entry.status,
-                        entry.seq,
-                        header.serialize(),
-                    ),
-                )
-                conn.execute("INSERT INTO blocks VALUES (?,?)", (h, checked.block.serialize()))
-                self._index[h] = entry
-                self._children.setdefault(prev.hash, []).append(h)
-                if entry.chainwork > self._index[self.tip].chainwork:
-                    self._candidates.add(h)
-                mempool_work = self._activate_best_chain({h: checked}, errors)
-        except BaseException:
-            self._load()  # memory may be ahead of the rolled-back database
-            raise
-        self._update_mempool(*mempool_work)
+        if self._batch is not None:  # inside submit_blocks: its transaction, its mempool update
+            disconnected, connected = self._store_locked(checked, prev, entry, errors)
+            self._batch[0].extend(disconnected)
+            self._batch[1].extend(connected)
+        else:
+            try:
+                with self.storage.transaction():
+                    mempool_work = self._store_locked(checked, prev, entry, errors)
+            except BaseException:
+                self._load()  # memory may be ahead of the rolled-back database
+                raise
+            self._update_mempool(*mempool_work)
         if entry.status & STATUS_FAILED_MASK:
             failing = next((exc for bh, exc in errors if bh == h), errors[0][1] if errors else None)
             raise failing or ValidationError("bad-prevblk")
         return "accepted" if self.is_active(h) else "side-chain"
+
+    def _store_locked(
+        self,
+        checked: CheckedBlock,
+        prev: IndexEntry,
+        entry: IndexEntry,
+        errors: list[tuple[bytes, ValidationError]],
+    ) -> tuple[list[Block], list[CheckedBlock]]:
+        """Write the block and activate the best chain (inside the caller's transaction)."""
+        h = checked.hash
+        self.storage.conn.execute(
+            "INSERT INTO block_index VALUES (?,?,?,?,?,?,?)",
+            (
+                h,
+                prev.hash,
+                entry.height,
+                entry.chainwork.to_bytes(32, "big"),
+                entry.status,
+                entry.seq,
+                checked.block.header.serialize(),
+            ),
+        )
+        self.storage.conn.execute("INSERT INTO blocks VALUES (?,?)", (h, checked.block.serialize()))
+        self._index[h] = entry
+        self._children.setdefault(prev.hash, []).append(h)
+        if entry.chainwork > self._index[self.tip].chainwork:
+            self._candidates.add(h)
+        return self._activate_best_chain({h: checked}, errors)
+
+    def submit_blocks(self, blocks: list[Block]) -> list[str]:
+        """Submit many blocks in ONE transaction (bulk import, catching up with a peer).
+
+        Each block is validated exactly as by `submit_block`, but all are committed together,
+        so the disk is synced once instead of once per block; the answers are given after that
+        COMMIT. Stops at the first invalid block: the blocks before it are kept, and its
+        `ValidationError` is raised after the commit.
+        """
+        self._batch = ([], [])
+        results: list[str] = []
+        error: ValidationError | None = None
+        try:
+            with self.storage.transaction():
+                for block in blocks:
+                    try:
+                        results.append(self.submit_block(block))
+                    except ValidationError as exc:
+                        error = exc
+                        break
+        except BaseException:
+            self._load()
+            raise
+        finally:
+            work, self._batch = self._batch, None
+        self._update_mempool(*work)
+        if error is not None:
+            raise error
+        return results
 
     def _activate_best_chain(
         self, known: dict[bytes, CheckedBlock], errors: list[tuple[bytes, ValidationError]]

@@ -113,3 +113,26 @@ def test_coinbase_matures_after_100_blocks(tmp_path):
         assert err.value.reason == "bad-txns-premature-spend-of-coinbase"
         miner.mine_block(chain, SPK, time=next_time(chain))
         assert chain.accept_to_mempool(tx) == tx.txid()  # depth 100
+
+
+def test_submit_blocks_imports_in_one_transaction_and_stops_at_the_first_invalid(
+    tmp_path_factory, tmp_path
+):
+    source = copy_chain(funded_template(tmp_path_factory), tmp_path / "src")
+    with source:
+        blocks = [source.get_block(source.get_block_hash(h)) for h in range(1, source.height + 1)]
+        tip = source.tip
+    with open_chain(tmp_path / "dst") as dest:
+        assert dest.submit_blocks(blocks[:50]) == ["accepted"] * 50
+        broken = blocks[50]
+        greedy = type(broken)(broken.header, broken.txs)
+        greedy.txs = [greedy.txs[0]]
+        greedy.txs[0] = type(greedy.txs[0]).parse(greedy.txs[0].serialize())
+        greedy.txs[0].vout[0].value += 1  # changes the Merkle root: refused before storing
+        with pytest.raises(ValidationError) as err:
+            dest.submit_blocks([blocks[49], greedy, blocks[51]])  # duplicate, invalid, never tried
+        assert err.value.reason == "bad-txnmrklroot" and dest.height == 50
+        assert dest.submit_blocks(blocks[50:]) == ["accepted"] * (len(blocks) - 50)
+        assert dest.tip == tip
+    with open_chain(tmp_path / "dst") as again:
+        assert again.tip == tip
