@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-VECTORS = ROOT.parent / "shared" / "vectors"
-
-
-def _vectors_dir() -> Path:
-    override = os.environ.get("LUNE_TEST_VECTORS")
-    return Path(override) if override else VECTORS
+from vectorlib import VECTORS, load_json_vectors
 
 
 @pytest.fixture(scope="session")
 def vectors() -> Path:
     """The third-party test vectors in ../shared/vectors (Bitcoin Core, BIPs, NIST)."""
-    path = _vectors_dir()
+    path = VECTORS
     if not path.is_dir():
         pytest.fail(f"test vectors not found at {path}: set LUNE_TEST_VECTORS")
     return path
-
-
-def load_json_vectors(path: Path) -> list:
-    """Bitcoin Core's JSON vector files mix comment rows (one string) with cases; keep cases."""
-    rows = json.loads(path.read_text())
-    return [r for r in rows if not (len(r) == 1 and isinstance(r[0], str))]
 
 
 @pytest.fixture(scope="session")

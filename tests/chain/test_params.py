@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import FrozenInstanceError
 
 import pytest
-from conftest import load_json_vectors
+from vectorlib import load_json_vectors
 
 from sandbox_chain.encoding import b58check_decode
 from sandbox_chain.params import (
