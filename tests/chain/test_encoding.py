@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_json_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -148,8 +147,8 @@ def test_hex_parsers_raise_only_parse_error(text):
 # --- Base58 -----------------------------------------------------------------------------------
 
 
-def test_base58_bitcoin_core_vectors(vectors):
-    rows = load_json_vectors(vectors / "bitcoin-core" / "base58_encode_decode.json")
+def test_base58_bitcoin_core_vectors(core_vectors):
+    rows = core_vectors("base58_encode_decode.json")
     assert len(rows) == 21
     for hex_, text in rows:
         assert b58encode(bytes.fromhex(hex_)) == text

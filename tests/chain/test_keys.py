@@ -6,7 +6,6 @@ import hashlib
 import json
 
 import pytest
-from conftest import load_json_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,17 +31,18 @@ from sandbox_chain.keys import (
 # --- Bitcoin Core key_io vectors ----------------------------------------------------------------
 
 
-def _key_io_valid(vectors):
-    return load_json_vectors(vectors / "bitcoin-core" / "key_io_valid.json")
+@pytest.fixture
+def key_io_valid(core_vectors):
+    return core_vectors("key_io_valid.json")
 
 
 def _is_p2pkh_script(script_hex: str) -> bool:
     return len(script_hex) == 50 and script_hex.startswith("76a914") and script_hex.endswith("88ac")
 
 
-def test_key_io_valid_subset_sizes(vectors):
+def test_key_io_valid_subset_sizes(key_io_valid):
     """Say how many of Core's 70 valid strings are in the sandbox's Base58 P2PKH/WIF subset."""
-    rows = _key_io_valid(vectors)
+    rows = key_io_valid
     wif = [r for r in rows if r[2]["isPrivkey"]]
     p2pkh = [r for r in rows if not r[2]["isPrivkey"] and _is_p2pkh_script(r[1])]
     p2sh = [r for r in rows if not r[2]["isPrivkey"] and r[1].startswith("a914")]
@@ -51,9 +51,9 @@ def test_key_io_valid_subset_sizes(vectors):
     assert len(rows) - len(wif) - len(p2pkh) - len(p2sh) == 32
 
 
-def test_key_io_valid_p2pkh_addresses(vectors):
+def test_key_io_valid_p2pkh_addresses(key_io_valid):
     checked = 0
-    for text, script_hex, meta in _key_io_valid(vectors):
+    for text, script_hex, meta in key_io_valid:
         if meta["isPrivkey"] or not _is_p2pkh_script(script_hex):
             continue
         chain = meta["chain"]
@@ -68,9 +68,9 @@ def test_key_io_valid_p2pkh_addresses(vectors):
     assert checked == 11
 
 
-def test_key_io_valid_wif_keys(vectors):
+def test_key_io_valid_wif_keys(key_io_valid):
     checked = 0
-    for text, secret_hex, meta in _key_io_valid(vectors):
+    for text, secret_hex, meta in key_io_valid:
         if not meta["isPrivkey"]:
             continue
         key = PrivateKey.from_wif(text, meta["chain"])
@@ -81,16 +81,16 @@ def test_key_io_valid_wif_keys(vectors):
     assert checked == 16
 
 
-def test_key_io_valid_p2sh_is_refused_not_misread(vectors):
+def test_key_io_valid_p2sh_is_refused_not_misread(key_io_valid):
     """P2SH needs BIP-16, which the sandbox lacks: decode must refuse it with a clear error."""
-    for text, script_hex, meta in _key_io_valid(vectors):
+    for text, script_hex, meta in key_io_valid:
         if not meta["isPrivkey"] and script_hex.startswith("a914"):
             with pytest.raises(ParseError, match="P2SH"):
                 decode_address(text, meta["chain"])
 
 
 def test_key_io_invalid_rejected_everywhere(vectors):
-    # Every row is one string, so load_json_vectors (which drops one-string comment rows) is
+    # Every row is one string, so core_vectors (which drops one-string comment rows) is
     # not usable here.
     rows = json.loads((vectors / "bitcoin-core" / "key_io_invalid.json").read_text())
     assert len(rows) == 70
