@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_json_vectors
+from vectorlib import load_json_vectors
 
 from sandbox_chain.block import Block
 from sandbox_chain.errors import ValidationError
