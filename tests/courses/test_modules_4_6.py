@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from vectorlib import load_json_vectors
 from ecdsa import SECP256k1, SigningKey, VerifyingKey
 from ecdsa.util import sigdecode_der
+from vectorlib import load_json_vectors
 
 COURSE = Path(__file__).resolve().parents[2] / "courses" / "lune-101"
 MODULES = ("04-keys-signatures", "05-addresses", "06-transactions-utxo")
