@@ -262,3 +262,10 @@ def send(datadir: str, network: str, to_address: str, amount: int, fee: int) -> 
         for i, (_, coin) in enumerate(picked):
             sign_p2pkh_input(t, i, demo_key(), coin.script_pubkey)
         click.echo(hash_to_hex(c.accept_to_mempool(t)))
+
+
+# The node, devnet, wallet and faucet commands live with the node (sandbox_chain/node/cli.py).
+from .node.cli import ALL_COMMANDS as _NODE_COMMANDS  # noqa: E402
+
+for _command in _NODE_COMMANDS:
+    chain.add_command(_command)

@@ -21,11 +21,16 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from . import bip39
+from .address import decode_address
+from .bip32 import master_key_from_seed
 from .errors import ChainError
 from .keys import PrivateKey, PublicKey
+from .params import NetworkParams, get_params
 from .script import multisig_script, p2pkh_script
 from .sighash import sign_p2pkh_input
 from .transaction import OutPoint, Transaction, TxIn, TxOut
@@ -150,9 +155,18 @@ def write_wallet_file(path: Path, data: dict[str, Any]) -> None:
         os.close(dfd)
 
 
+def account_path(network: str) -> str:
+    """BIP-44-like account path: m/44'/1'/0' (coin type 1 on every sandbox network)."""
+    return f"m/44'/{COIN_TYPE}'/0'"
+
+
 @dataclass
 class Wallet:
-    """An HD wallet: the mnemonic (and optional passphrase), the network, and address counters."""
+    """An HD wallet: the mnemonic (and optional passphrase), the network, and address counters.
+
+    Keys: `m/44'/1'/0'/0/i` receive, `m/44'/1'/0'/1/i` change. The account key is derived once
+    (hardened steps need the private key) and cached.
+    """
 
     mnemonic: str
     network: str = "regtest"
@@ -160,7 +174,166 @@ class Wallet:
     passphrase: str = ""
     next_receive: int = 0
     next_change: int = 0
-    _root: Any = field(default=None, repr=False, compare=False)
+    _account: Any = field(default=None, repr=False, compare=False)
+    _keys: dict[tuple[int, int], PrivateKey] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __repr__(self) -> str:  # never print the mnemonic by accident
         return f"Wallet(network={self.network!r}, next_receive={self.next_receive})"
+
+    # --- creation and files ------------------------------------------------------------
+
+    @classmethod
+    def create(cls, language: str = "english", words: int = 12, network: str = "regtest") -> Wallet:
+        """A new wallet with a fresh random mnemonic (BIP-39, from the OS's CSPRNG)."""
+        if language not in bip39.LANGUAGES:
+            raise WalletError(f"unknown word-list language {language!r}")
+        try:
+            mnemonic = bip39.generate_mnemonic(words, language)
+        except ValueError as exc:
+            raise WalletError(str(exc)) from None
+        return cls(mnemonic=mnemonic, network=network, language=language)
+
+    @classmethod
+    def restore(cls, mnemonic: str, passphrase: str = "", network: str = "regtest") -> Wallet:
+        """A wallet from an existing mnemonic; its words and checksum are checked."""
+        mnemonic = " ".join(mnemonic.split())
+        try:
+            language = bip39.detect_language(mnemonic)
+            bip39.mnemonic_to_entropy(mnemonic, language)
+        except ChainError as exc:
+            raise WalletError(f"not a valid BIP-39 mnemonic: {exc}") from None
+        return cls(mnemonic=mnemonic, network=network, language=language, passphrase=passphrase)
+
+    def to_json(self) -> dict[str, Any]:
+        """What the wallet file holds."""
+        return {
+            "version": WALLET_VERSION,
+            "network": self.network,
+            "language": self.language,
+            "mnemonic": self.mnemonic,
+            "passphrase": self.passphrase,
+            "account": account_path(self.network),
+            "next_receive": self.next_receive,
+            "next_change": self.next_change,
+        }
+
+    def save(self, path: Path) -> None:
+        """Write the wallet file atomically, mode 0600."""
+        write_wallet_file(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> Wallet:
+        """Read a wallet file (WalletError if missing or damaged)."""
+        try:
+            data = json.loads(Path(path).read_text())
+            if data.get("version") != WALLET_VERSION:
+                raise WalletError(f"{path}: unsupported wallet version {data.get('version')!r}")
+            return cls(
+                mnemonic=str(data["mnemonic"]),
+                network=str(data["network"]),
+                language=str(data.get("language", "english")),
+                passphrase=str(data.get("passphrase", "")),
+                next_receive=int(data["next_receive"]),
+                next_change=int(data["next_change"]),
+            )
+        except FileNotFoundError:
+            raise WalletError(
+                f"no wallet at {path}: create one with `lune chain wallet create`"
+            ) from None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise WalletError(f"{path} is not a readable wallet file: {exc}") from None
+
+    # --- keys and addresses ------------------------------------------------------------
+
+    @property
+    def params(self) -> NetworkParams:
+        """The network's parameters (address prefixes, coinbase maturity)."""
+        return get_params(self.network)
+
+    def key(self, branch: int, index: int) -> PrivateKey:
+        """The private key at m/44'/1'/0'/branch/index."""
+        cached = self._keys.get((branch, index))
+        if cached is not None:
+            return cached
+        if self._account is None:
+            seed = bip39.mnemonic_to_seed(self.mnemonic, self.passphrase)
+            self._account = master_key_from_seed(seed, self.network).derive(
+                account_path(self.network)
+            )
+        key = self._account.child(branch).child(index).private_key
+        self._keys[(branch, index)] = key
+        return key
+
+    def address(self, branch: int, index: int) -> str:
+        """The P2PKH address of a key of the wallet."""
+        return self.key(branch, index).public_key().address(self.params)
+
+    def new_address(self) -> str:
+        """The next unused receiving address (save the wallet afterwards)."""
+        address = self.address(0, self.next_receive)
+        self.next_receive += 1
+        return address
+
+    def scan_keys(self) -> dict[bytes, PrivateKey]:
+        """scriptPubKey → key for every address handed out, plus GAP_LIMIT beyond (BIP-44)."""
+        out = {}
+        for branch, used in ((0, self.next_receive), (1, self.next_change)):
+            for index in range(used + GAP_LIMIT):
+                key = self.key(branch, index)
+                out[p2pkh_script(key.public_key().hash160())] = key
+        return out
+
+    # --- talking to a node ---------------------------------------------------------------
+
+    def coins(self, rpc: Any) -> tuple[list[Coin], int, int]:
+        """(spendable coins, immature satoshis, tip height) from a node's `scantxoutset`.
+
+        `rpc` is any client with `.call(method, *params)` (e.g. `node.client.RPCClient`).
+        Coinbase outputs younger than the maturity and outputs the mempool already spends
+        are not spendable.
+        """
+        keys = self.scan_keys()
+        descriptors = [f"raw({script.hex()})" for script in keys]
+        scan = rpc.call("scantxoutset", "start", descriptors)
+        height = scan["height"]
+        maturity = self.params.coinbase_maturity
+        spendable, immature = [], 0
+        for u in scan["unspents"]:
+            value = int(round(Decimal(str(u["amount"])) * 100_000_000))
+            if u["coinbase"] and height + 1 - u["height"] < maturity:
+                immature += value
+                continue
+            if rpc.call("gettxout", u["txid"], u["vout"], True) is None:
+                continue  # spent by a transaction waiting in the mempool
+            script = bytes.fromhex(u["scriptPubKey"])
+            spendable.append(Coin(bytes.fromhex(u["txid"])[::-1], u["vout"], value, script))
+        return spendable, immature, height
+
+    def balance(self, rpc: Any) -> dict[str, int]:
+        """Satoshis: spendable now, and immature (coinbase outputs not yet 100 blocks deep)."""
+        coins, immature, height = self.coins(rpc)
+        return {"spendable": sum(c.value for c in coins), "immature": immature, "height": height}
+
+    def send(self, rpc: Any, address: str, amount: int, fee_rate: int = 2) -> str:
+        """Pay `amount` satoshis to `address`; change goes to a fresh change address.
+
+        Returns the txid given by the node's `sendrawtransaction`. Save the wallet afterwards
+        (the change counter moved).
+        """
+        try:
+            target = decode_address(address, self.params)
+        except ChainError as exc:
+            raise WalletError(f"invalid address {address!r}: {exc}") from None
+        coins, _, _ = self.coins(rpc)
+        keys = self.scan_keys()
+        change_key = self.key(1, self.next_change)
+        change_script = p2pkh_script(change_key.public_key().hash160())
+        tx = build_transaction(
+            coins, [(target, amount)], change_script, fee_rate, list(keys.values())
+        )
+        txid = rpc.call("sendrawtransaction", tx.serialize().hex())
+        if any(o.script_pubkey == change_script for o in tx.vout):
+            self.next_change += 1
+        return txid

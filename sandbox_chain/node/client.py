@@ -10,6 +10,7 @@ import base64
 import http.client
 import itertools
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -83,7 +84,7 @@ class RPCClient:
         if status == 401:
             raise RPCConnectionError("the node refused our credentials (HTTP 401)")
         try:
-            reply = json.loads(data)
+            reply = json.loads(data, parse_float=Decimal)  # amounts stay exact
         except ValueError as exc:
             raise RPCConnectionError(f"HTTP {status}: not a JSON-RPC reply") from exc
         if reply.get("error"):

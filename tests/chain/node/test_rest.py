@@ -54,7 +54,7 @@ def test_explorer_routes(node):
     [mined] = rpc.generatetoaddress(1, ADDRESS)
     addr = get(f"/rest/address/{ADDRESS}").json()
     coinbase_value = rpc.getblock(mined, 2)["tx"][0]["vout"][0]["value"]  # 50 + the fee
-    assert addr["balance"] == pytest.approx(2 + coinbase_value) and addr["mempool"] == []
+    assert addr["balance"] == pytest.approx(2 + float(coinbase_value)) and addr["mempool"] == []
     assert {h["txid"] for h in addr["history"]} == {paid["txid"], rpc.getblock(mined)["tx"][0]}
     tx = get(f"/rest/tx/{paid['txid']}").json()
     assert tx["blockhash"] == mined and tx["confirmations"] == 1
