@@ -11,11 +11,13 @@ import random
 import sys
 
 from sandbox_chain import miner
+from sandbox_chain.block import Block, BlockHeader, merkle_root
 from sandbox_chain.chainstate import Chain
 from sandbox_chain.errors import ValidationError
 from sandbox_chain.hashes import hash160
 from sandbox_chain.keys import PrivateKey
 from sandbox_chain.params import REGTEST
+from sandbox_chain.pow import solve_header
 from sandbox_chain.script import p2pkh_script
 from sandbox_chain.sighash import sign_p2pkh_input
 from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
@@ -47,8 +49,32 @@ def main() -> None:
                 chain.accept_to_mempool(tx)
             except ValidationError as exc:  # pragma: no cover - would be a bug
                 print(f"error {exc}", flush=True)
+        if chain.height > 5 and rng.random() < 0.1:
+            # Now and then a heavier fork from two blocks back: the kill may land in a reorg.
+            for block in fork(chain, rng):
+                chain.submit_block(block)
+                print(block.hash().hex(), flush=True)
         block = miner.mine_block(chain, SPK)
         print(block.hash().hex(), flush=True)
+
+
+def fork(chain: Chain, rng: random.Random) -> list:
+    """Three blocks on the tip's grandparent (coinbase only): one more than the active branch."""
+    blocks = []
+    prev = chain.get_block_hash(chain.height - 2)
+    height = chain.height - 1
+    t = chain.get_header_info(chain.tip).time + 1
+    for i in range(3):
+        cb = miner.coinbase_transaction(
+            height + i, SPK, 50 * 10**8 >> ((height + i) // 150), extranonce=rng.randrange(1, 2**32)
+        )
+        header = BlockHeader(
+            miner.BLOCK_VERSION, prev, merkle_root([cb.txid()])[0], t + i, REGTEST.pow_limit_bits, 0
+        )
+        block = Block(solve_header(header, REGTEST), [cb])  # regtest: a few tries at most
+        blocks.append(block)
+        prev = block.hash()
+    return blocks
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
 """Crash safety: a chain killed with SIGKILL at random moments reopens consistent.
 
-A child process (crash_child.py) mines blocks and accepts transactions on one data directory and
-prints each block hash after its COMMIT. The parent kills it at a random moment, then checks:
-SQLite's integrity check passes, every acknowledged block is on the active chain, prev-hash links
-run intact from the tip to genesis, and the UTXO set equals a replay of the stored blocks from
-genesis. `LUNE_CRASH_TRIALS` sets the number of kills (default 30).
+A child process (crash_child.py) mines blocks, accepts transactions and now and then submits a
+heavier fork (a reorg) on one data directory; it prints each block hash after its COMMIT. The
+parent kills it at a random moment, then checks: SQLite's integrity check passes, every
+acknowledged block is stored (on the active chain, or on a fork a later reorg left behind),
+prev-hash links run intact from the tip to genesis, and the UTXO set equals a replay of the
+stored blocks from genesis. `LUNE_CRASH_TRIALS` sets the number of kills (default 30).
 """
 
 from __future__ import annotations
@@ -61,12 +62,13 @@ def _replay(chain: Chain) -> dict:
     return dict(coins.coins)
 
 
-def _check(datadir: Path, acked: list[bytes]) -> int:
+def _check(datadir: Path, acked: list[bytes]) -> tuple[int, int]:
     with Chain.open(datadir, REGTEST) as chain:
         assert chain.storage.integrity_check() == "ok"
-        for h in acked:
+        for h in acked:  # stored: active, or on a fork (a side branch, or one reorged away)
             info = chain.get_header_info(h)
-            assert info is not None and info.status == "active", h[::-1].hex()
+            assert info is not None and info.status != "invalid", h[::-1].hex()
+            assert chain.get_block(h) is not None
         h, height = chain.tip, chain.height
         while height > 0:
             block = chain.get_block(h)
@@ -74,7 +76,7 @@ def _check(datadir: Path, acked: list[bytes]) -> int:
             h, height = block.header.prev_hash, height - 1
         assert h == REGTEST.genesis_hash
         assert chain.utxo_snapshot() == _replay(chain)
-        return chain.height
+        return chain.height, len(chain.chain_tips())
 
 
 @pytest.mark.crash
@@ -88,8 +90,11 @@ def test_sigkill_at_random_moments_never_corrupts_the_chain(tmp_path):
     for trial in range(TRIALS):
         try:
             acked_total += _run_and_kill(datadir, trial, rng)
-            heights.append(_check(datadir, acked_total))
+            height, n_tips = _check(datadir, acked_total)
+            heights.append(height)
         except AssertionError as exc:
             raise AssertionError(f"trial {trial} of run seed {seed}: {exc}") from exc
-    # The chain grew past coinbase maturity, so the later trials also made transactions.
-    assert heights[-1] >= 110 and len(acked_total) <= heights[-1], heights
+    if TRIALS >= 30:
+        # The chain grew past coinbase maturity, so the later trials also made transactions.
+        assert heights[-1] >= 110, heights
+        assert n_tips > 1  # forks were submitted, so reorgs were among the moments killed
