@@ -85,6 +85,7 @@ class Chain(ChainQueries):
         self._orphans: dict[bytes, Block] = {}
         # (disconnected, connected) collected while submit_blocks holds the transaction
         self._batch: tuple[list[Block], list[CheckedBlock]] | None = None
+        self._real_bits: dict[bytes, int] = {}  # memo of _last_real_bits
         self._coins = DbCoins(storage.conn)
         self._load()
         self._load_mempool()
@@ -230,15 +231,30 @@ class Chain(ChainQueries):
                 # Testnet rule: after 2x the spacing without a block, minimum difficulty.
                 if block_time > prev.time + 2 * p.target_spacing:
                     return p.pow_limit_bits
-                e = prev
-                while e.height % interval != 0 and e.bits == p.pow_limit_bits and e.height > 0:
-                    e = self._index[e.prev]
-                return e.bits
+                return self._last_real_bits(prev, interval)
             return prev.bits
         first = prev
         for _ in range(interval - 1):
             first = self._index[first.prev]
         return next_work_required(prev.bits, first.time, prev.time, p)
+
+    def _last_real_bits(self, entry: IndexEntry, interval: int) -> int:
+        """Bits of the last block that is not a min-difficulty exception (Core walks back to it).
+
+        Memoized per block: the walk can cover a whole retarget interval (2,016 blocks).
+        """
+        path = []
+        e = entry
+        while e.hash not in self._real_bits:
+            if e.height % interval == 0 or e.bits != self.params.pow_limit_bits or e.height == 0:
+                self._real_bits[e.hash] = e.bits
+                break
+            path.append(e)
+            e = self._index[e.prev]
+        bits = self._real_bits[e.hash]
+        for walked in path:
+            self._real_bits[walked.hash] = bits
+        return bits
 
     # --- blocks ---------------------------------------------------------------------------
 
@@ -340,7 +356,7 @@ class Chain(ChainQueries):
                 checked.block.header.serialize(),
             ),
         )
-        self.storage.conn.execute("INSERT INTO blocks VALUES (?,?)", (h, checked.block.serialize()))
+        self.storage.conn.execute("INSERT INTO blocks VALUES (?,?)", (h, checked.serialize()))
         self._index[h] = entry
         self._children.setdefault(prev.hash, []).append(h)
         if entry.chainwork > self._index[self.tip].chainwork:

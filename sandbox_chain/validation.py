@@ -142,6 +142,15 @@ class CheckedBlock:
     hash: bytes
     txids: list[bytes]
     legacy_size: int
+    tx_raws: list[bytes]  # each transaction's legacy serialization
+
+    def serialize(self) -> bytes:
+        """The block's bytes, assembled from the pieces already serialized."""
+        if any(tx.has_witness() for tx in self.block.txs):
+            return self.block.serialize()
+        return b"".join(
+            [self.block.header.serialize(), encode_varint(len(self.tx_raws)), *self.tx_raws]
+        )
 
 
 def check_block(block: Block, params: NetworkParams, *, check_pow: bool = True) -> CheckedBlock:
@@ -180,7 +189,7 @@ def check_block(block: Block, params: NetworkParams, *, check_pow: bool = True) 
         sigops += tx_legacy_sigops(tx)
     if sigops * WITNESS_SCALE_FACTOR > MAX_BLOCK_SIGOPS_COST:
         raise ValidationError("bad-blk-sigops", "out-of-bounds SigOpCount")
-    return CheckedBlock(block, block_hash, txids, legacy_size)
+    return CheckedBlock(block, block_hash, txids, legacy_size, raws)
 
 
 # --- contextual checks ---------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from chainkit import (
     SPK,
@@ -13,6 +15,7 @@ from chainkit import (
     outpoint_of,
     pay,
     snapshot,
+    solve,
 )
 
 from sandbox_chain import miner
@@ -20,6 +23,7 @@ from sandbox_chain.chainstate import Chain
 from sandbox_chain.encoding import hash_to_hex
 from sandbox_chain.errors import StorageError, ValidationError
 from sandbox_chain.params import CLASSROOM, REGTEST
+from sandbox_chain.pow import next_work_required
 from sandbox_chain.validation import COIN
 
 # Bitcoin Core's regtest genesis block hash (chainparams.cpp, CRegTestParams).
@@ -136,3 +140,37 @@ def test_submit_blocks_imports_in_one_transaction_and_stops_at_the_first_invalid
         assert dest.tip == tip
     with open_chain(tmp_path / "dst") as again:
         assert again.tip == tip
+
+
+def test_retarget_and_the_min_difficulty_exception(tmp_path):
+    """Core's GetNextWorkRequired on a testnet-like network: retarget every 20 blocks, and a
+    minimum-difficulty block allowed after 2x the spacing without one; the block after it goes
+    back to the last real difficulty."""
+    params = replace(
+        CLASSROOM,
+        name="retarget-test",
+        pow_limit=REGTEST.pow_limit,
+        pow_limit_bits=REGTEST.pow_limit_bits,
+        pow_allow_min_difficulty=True,
+        genesis_block=REGTEST.genesis_block,
+    )
+    limit = params.pow_limit_bits
+    with Chain.open(tmp_path / "c", params) as chain:
+        chain.clock = lambda: 2_000_000_000
+        t0 = chain.get_header_info(chain.tip).time
+        for h in range(1, 20):  # twice as fast as the 30 s target
+            miner.mine_block(chain, SPK, time=t0 + 15 * h)
+        t19 = t0 + 15 * 19
+        expected = next_work_required(limit, t0, t19, params)
+        assert expected != limit and chain.next_bits(chain.tip, t19 + 15) == expected
+        assert miner.mine_block(chain, SPK, time=t19 + 15).header.bits == expected  # height 20
+        assert miner.mine_block(chain, SPK, time=t19 + 30).header.bits == expected  # 21
+        late = miner.mine_block(chain, SPK, time=t19 + 30 + 61)  # 22: > 2 x 30 s later
+        assert late.header.bits == limit
+        assert chain.next_bits(chain.tip, late.header.time + 1) == expected  # walks back past 22
+        easy = build_block(chain, time=late.header.time + 1)
+        assert easy.header.bits == expected
+        easy.header.bits = limit
+        with pytest.raises(ValidationError) as err:
+            chain.submit_block(solve(easy))
+        assert err.value.reason == "bad-diffbits"
