@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from grader.cli import grade
 from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
 
@@ -22,6 +23,7 @@ def main() -> None:
 main.add_command(chain)
 main.add_command(course)
 main.add_command(lab)
+main.add_command(grade)
 
 
 @main.command()

@@ -1,0 +1,224 @@
+"""Grading one submission in the current process: nbgrader autograde + Lune's steps + feedback.
+
+`GradingSession` holds what a worker process reuses between jobs (the `NbGraderAPI`, the
+sandbox with its uid, the parsed checks). nbgrader's API is not thread-safe, so a process
+grades one submission at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+
+from grader.checks import load_checks
+from grader.errors import GraderError, SubmissionRejected
+from grader.execution import Executor
+from grader.feedback import collect_visible, write_feedback
+from grader.policy import CoursePolicy
+from grader.sandbox import Limits, Sandbox, probe, sandbox_uid
+from grader.steps import JobContext, set_job
+from grader.workspace import cell_timeout, check_learner_id, open_api, place_submission
+
+MAX_NOTEBOOK_BYTES = 8 * 1024 * 1024
+MAX_CELLS = 1000
+
+
+@dataclass
+class Submission:
+    """One learner's notebook for one module, as collected."""
+
+    learner: str
+    notebook: bytes
+    timestamp: datetime
+    origin: str = ""
+
+
+@dataclass
+class SubmissionResult:
+    """The outcome of grading one submission (JSON-ready through `asdict`)."""
+
+    module: str
+    learner: str
+    timestamp: str
+    status: str  # "graded" | "rejected" | "error"
+    raw_score: float = 0.0
+    late_penalty: float = 0.0
+    score: float = 0.0
+    max_score: float = 0.0
+    duedate: str = ""
+    exercises: list[dict] = field(default_factory=list)
+    error: str = ""
+    anomalies: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    origin: str = ""
+    feedback: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def parse_notebook(data: bytes):
+    """Untrusted bytes → NotebookNode, or SubmissionRejected (never another exception)."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise SubmissionRejected(f"notebook larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+        if len(nb.cells) > MAX_CELLS:
+            raise SubmissionRejected(f"more than {MAX_CELLS} cells")
+        for cell in nb.cells:
+            if not isinstance(cell.get("source", ""), str):
+                raise SubmissionRejected("malformed cell")
+        return nb
+    except SubmissionRejected:
+        raise
+    except Exception as exc:  # nbformat raises many unrelated types on bad input
+        raise SubmissionRejected(f"not a readable notebook ({type(exc).__name__})") from None
+
+
+class GradingSession:
+    """Everything one process needs to grade submissions of one module, one at a time."""
+
+    def __init__(
+        self,
+        course: CoursePolicy,
+        module_id: str,
+        workdir: Path,
+        *,
+        worker_index: int = 0,
+        sandbox: bool = True,
+        limits: Limits | None = None,
+    ) -> None:
+        self.course = course
+        self.module = course.module(module_id)
+        self.workdir = Path(workdir)
+        self.api = open_api(course, self.module, self.workdir)
+        self.timeout = cell_timeout(self.api.config)
+        self.exercises = load_checks(course.root / "checks" / f"{module_id}.json")
+        limits = limits or Limits()
+        if sandbox:
+            uid = sandbox_uid(worker_index)
+            probe(uid)
+            self.executor = Executor(Sandbox(limits, uid=uid))
+        else:
+            self.executor = Executor(None, limits)
+        source = self.workdir / "source" / module_id / f"{module_id}.ipynb"
+        self.source_nb = nbformat.read(source, as_version=4)
+        release = nbformat.read(
+            self.workdir / "release" / module_id / f"{module_id}.ipynb", as_version=4
+        )
+        self.release_meta = {
+            c.metadata["nbgrader"]["grade_id"]: (c.cell_type, c.metadata["nbgrader"])
+            for c in release.cells
+            if "grade_id" in c.metadata.get("nbgrader", {})
+        }
+
+    def grade(self, sub: Submission) -> SubmissionResult:
+        start = time.monotonic()
+        mid = self.module.id
+        result = SubmissionResult(
+            module=mid,
+            learner=sub.learner,
+            timestamp=sub.timestamp.isoformat(),
+            status="graded",
+            origin=sub.origin,
+            duedate=self.module.due.isoformat() if self.module.due else "",
+        )
+        try:
+            check_learner_id(sub.learner)
+            nb = parse_notebook(sub.notebook)
+        except GraderError as exc:
+            result.status, result.error = "rejected", str(exc)
+            result.max_score = self._max_score()
+            return result
+        self._trusted_metadata(nb)
+        place_submission(
+            self.workdir, mid, sub.learner, nbformat.writes(nb).encode(), sub.timestamp
+        )
+        context = JobContext(self.executor, self.exercises, self.timeout)
+        set_job(context)
+        try:
+            with warnings.catch_warnings():
+                # nbgrader 0.9 trips SQLAlchemy's autoflush warnings on every submission.
+                warnings.simplefilter("ignore")
+                outcome = self.api.autograde(mid, sub.learner, force=True, create=True)
+        finally:
+            set_job(None)
+        if not outcome.get("success"):
+            result.status = "error"
+            result.error = (outcome.get("error") or outcome.get("log") or "").strip()[-2000:]
+        self._read_scores(result, context)
+        result.anomalies = sorted(set(context.anomalies))
+        result.seconds = round(time.monotonic() - start, 3)
+        self._feedback(result)
+        return result
+
+    def _trusted_metadata(self, nb) -> None:
+        """Never trust a submission's nbgrader metadata: a cell whose grade_id the release knows
+        gets the release's metadata back (points, grade, locked, checksum); any other cell
+        loses its nbgrader metadata and is an ordinary learner cell. nbgrader's OverwriteCells
+        then restores the graded cells' sources (and re-adds deleted ones)."""
+        for cell in nb.cells:
+            meta = cell.get("metadata", {}).get("nbgrader")
+            if meta is None:
+                continue
+            known = self.release_meta.get(meta.get("grade_id") if isinstance(meta, dict) else None)
+            if known is not None and known[0] == cell.cell_type:
+                cell.metadata["nbgrader"] = copy.deepcopy(known[1])
+            else:
+                del cell.metadata["nbgrader"]
+
+    def _max_score(self) -> float:
+        with Gradebook(self.api.coursedir.db_url) as gb:
+            return float(gb.find_assignment(self.module.id).max_score)
+
+    def _read_scores(self, result: SubmissionResult, context: JobContext) -> None:
+        mid = self.module.id
+        with Gradebook(self.api.coursedir.db_url) as gb:
+            try:
+                snb = gb.find_submission_notebook(mid, mid, result.learner)
+            except MissingEntry:
+                result.max_score = float(gb.find_assignment(mid).max_score)
+                return
+            grades = {g.name: g for g in snb.grades}
+            result.max_score = float(snb.max_score)
+            if result.status == "graded":
+                result.raw_score = float(snb.score)
+                result.late_penalty = float(snb.late_submission_penalty or 0.0)
+                result.score = round(max(0.0, result.raw_score - result.late_penalty), 4)
+            checks = {r.function: r for r in context.check_results}
+            for ex in self.exercises:
+                cells = [grades[c] for c in ex.cells if c in grades]
+                got = checks.get(ex.function)
+                result.exercises.append(
+                    {
+                        "function": ex.function,
+                        "score": float(sum(g.score or 0.0 for g in cells))
+                        if result.status == "graded"
+                        else 0.0,
+                        "max_score": float(sum(g.max_score for g in cells)),
+                        "checks_passed": got.passed if got else 0,
+                        "checks_total": got.total if got else len(ex.cases),
+                        "capped_by_checks": round(context.capped.get(ex.function, 0.0), 4),
+                    }
+                )
+
+    def _feedback(self, result: SubmissionResult) -> None:
+        mid = self.module.id
+        path = self.workdir / "autograded" / result.learner / mid / f"{mid}.ipynb"
+        if result.status == "graded" and path.is_file():
+            shown = collect_visible(
+                nbformat.read(path, as_version=4), self.source_nb, self.exercises
+            )
+            for ex in result.exercises:
+                ex["visible_output"] = shown.get(ex["function"], "")
+        md, _ = write_feedback(self.workdir / "feedback" / mid, result.to_dict())
+        result.feedback = str(md)

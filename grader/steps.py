@@ -1,0 +1,137 @@
+"""Lune's steps in nbgrader's autograde pipeline (real nbgrader 0.9 `Autograde` converter).
+
+nbgrader's own pipeline is kept: sanitize (ClearOutput, DeduplicateIds, OverwriteKernelspec,
+OverwriteCells with `add_missing_cells`, CheckCellMetadata), then autograde. Two steps change:
+
+- `SandboxExecute` replaces nbgrader's `Execute`: the cells run in the bubblewrap sandbox
+  (`grader.execution`), not in a kernel with the grader's privileges.
+- `TrustedChecks` runs after `SaveAutoGrades`: the learner's functions are called in a second,
+  fresh sandbox on the hidden inputs, compared outside, and each exercise's nbgrader score is
+  capped at `points × passed/total` (see docs/grading.md). Then `AssignLatePenalties` applies
+  the course's late policy (`LunePenalty`) to the capped score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import nbformat
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.plugins import LateSubmissionPlugin
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Float, Unicode
+
+from grader.checks import Exercise, ExerciseResult, calls_for, judge
+from grader.execution import Executor
+from grader.policy import LatePolicy
+
+NOT_EXECUTED = {
+    "output_type": "error",
+    "ename": "CellNotExecuted",
+    "evalue": "the notebook stopped before this cell ran",
+    "traceback": ["CellNotExecuted: the notebook stopped before this cell ran"],
+}
+
+
+@dataclass
+class JobContext:
+    """What the steps of the job being graded in this worker process need and produce."""
+
+    executor: Executor
+    exercises: list[Exercise]
+    timeout: float
+    check_results: list[ExerciseResult] = field(default_factory=list)
+    anomalies: list[str] = field(default_factory=list)
+    capped: dict[str, float] = field(default_factory=dict)
+
+
+_current: JobContext | None = None
+
+
+def set_job(context: JobContext | None) -> None:
+    """Install the context of the next `NbGraderAPI.autograde` call in this process."""
+    global _current
+    _current = context
+
+
+def _job() -> JobContext:
+    if _current is None:
+        raise RuntimeError("no grading job set in this process (grader.steps.set_job)")
+    return _current
+
+
+def is_test_cell(cell) -> bool:
+    return utils.is_grade(cell) and not utils.is_solution(cell) and cell.cell_type == "code"
+
+
+class SandboxExecute(NbGraderPreprocessor):
+    """Execute the notebook's code cells in the sandbox and store their outputs."""
+
+    def preprocess(self, nb, resources):
+        job = _job()
+        code = [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        results = job.executor.execute_notebook(code, job.timeout)
+        job.anomalies += job.executor.last_anomalies
+        for i, _ in code:
+            cell = nb.cells[i]
+            got = results.get(i)
+            if got is None:
+                cell.outputs = [nbformat.from_dict(NOT_EXECUTED)]
+                cell.execution_count = None
+            else:
+                cell.outputs = [nbformat.from_dict(o) for o in got["outputs"]]
+                cell.execution_count = got["execution_count"]
+        return nb, resources
+
+
+class TrustedChecks(NbGraderPreprocessor):
+    """Decide each exercise outside the learner's kernel and cap its nbgrader score."""
+
+    def preprocess(self, nb, resources):
+        job = _job()
+        # Set-up cells come back from the source via OverwriteCells when locked; test cells
+        # never run here; solution and learner-added cells are the learner's.
+        program = [c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)]
+        outcomes = job.executor.call_functions(program, calls_for(job.exercises), job.timeout)
+        job.anomalies += job.executor.last_anomalies
+        job.check_results = judge(job.exercises, outcomes)
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            for exercise, result in zip(job.exercises, job.check_results, strict=True):
+                grades = []
+                for grade_id in exercise.cells:
+                    try:
+                        grades.append(
+                            gb.find_grade(
+                                grade_id, info["notebook"], info["assignment"], info["student"]
+                            )
+                        )
+                    except MissingEntry:
+                        continue
+                earned = sum(g.auto_score or 0.0 for g in grades)
+                cap = result.fraction * sum(g.max_score for g in grades)
+                excess = earned - cap
+                job.capped[exercise.function] = max(0.0, excess)
+                # Take the excess from the last cell first (the hidden test's points).
+                for grade in reversed(grades):
+                    if excess <= 1e-9:
+                        break
+                    cut = min(excess, grade.auto_score or 0.0)
+                    grade.auto_score = (grade.auto_score or 0.0) - cut
+                    excess -= cut
+            gb.db.commit()
+        return nb, resources
+
+
+class LunePenalty(LateSubmissionPlugin):
+    """Late penalty from course.toml: percent off per started day/hour late, with a floor."""
+
+    per = Unicode("day").tag(config=True)
+    percent = Float(0.0).tag(config=True)
+    floor = Float(100.0).tag(config=True)
+    grace_minutes = Float(0.0).tag(config=True)
+
+    def late_submission_penalty(self, student_id, score, total_seconds_late):
+        policy = LatePolicy(self.per, self.percent, self.floor, self.grace_minutes)
+        return score * policy.penalty_fraction(total_seconds_late)
