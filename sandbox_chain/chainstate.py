@@ -510,15 +510,15 @@ class Chain(ChainQueries):
         conn.executemany(
             "INSERT OR REPLACE INTO txindex VALUES (?,?)", [(t, h) for t in checked.txids]
         )
+        # One row per (script, transaction) touching it: paid to, or spent from.
         history = []
         pos = 0
-        for tx, txid in zip(checked.block.txs, checked.txids, strict=True):
-            if pos or not tx.is_coinbase():
-                for _ in tx.vin:
-                    history.append((undo[pos].script_pubkey, txid, h, entry.height))
-                    pos += 1
-            for out in tx.vout:
-                history.append((out.script_pubkey, txid, h, entry.height))
+        for i, (tx, txid) in enumerate(zip(checked.block.txs, checked.txids, strict=True)):
+            scripts = {out.script_pubkey for out in tx.vout}
+            if i > 0:  # the coinbase spends nothing
+                scripts.update(coin.script_pubkey for coin in undo[pos : pos + len(tx.vin)])
+                pos += len(tx.vin)
+            history.extend((script, txid, h, entry.height) for script in scripts)
         conn.executemany("INSERT INTO script_history VALUES (?,?,?,?)", history)
         if not entry.status & STATUS_VALID:
             entry.status |= STATUS_VALID

@@ -360,4 +360,7 @@ def test_signed_spend_is_accepted_and_mined(chain):
     assert txid in [t.txid() for t in block.txs] and not chain.mempool.txids()
     assert chain.get_transaction(txid) == (tx, block.hash())
     assert chain.get_utxo(outpoint_of(tx)[0]).value == tx.vout[0].value
-    assert KEY is not None
+    # The explorer's history: the spend shows once under the script it spent from and paid to.
+    assert [t for t, _, _ in chain.script_history(SPK)].count(txid) == 1
+    assert chain.get_utxo(tx.vin[0].prevout) is None
+    assert KEY.public_key().sec() in tx.vin[0].script_sig
