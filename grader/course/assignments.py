@@ -77,6 +77,8 @@ def make_api(course_root: Path, db_path: Path):
     overrides = Config()
     overrides.CourseDirectory.root = str(course_root)
     overrides.CourseDirectory.db_url = f"sqlite:///{db_path}"
+    # Lune does not use nbgrader's exchange; keep it next to the throwaway gradebook.
+    overrides.Exchange.root = str(db_path.parent / "exchange")
     config.merge(overrides)
     return NbGraderAPI(config=config)
 

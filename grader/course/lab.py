@@ -7,6 +7,7 @@ holds their work); only modules not yet copied are added. JupyterLab is bound to
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -64,7 +65,7 @@ def prepare_workspace(
 
 def lab_command_line(workspace: Path, port: int, open_browser: bool) -> list[str]:
     """The JupyterLab server command for `workspace`, listening on 127.0.0.1:`port` only."""
-    return [
+    cmd = [
         sys.executable,
         "-m",
         "jupyterlab",
@@ -73,3 +74,7 @@ def lab_command_line(workspace: Path, port: int, open_browser: bool) -> list[str
         f"--ServerApp.port={port}",
         f"--ServerApp.open_browser={open_browser}",
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers and CI machines often run as root; JupyterLab refuses that by default.
+        cmd.append("--ServerApp.allow_root=True")
+    return cmd

@@ -1,0 +1,98 @@
+"""`lune lab`: the learner workspace keeps the learner's work, and JupyterLab really starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import nbformat
+import pytest
+from coursekit import ROOT, good_cells, good_checks, write_course
+
+from grader.course.config import load_course
+from grader.course.lab import lab_command_line, prepare_workspace
+
+pytestmark = pytest.mark.notebook
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_workspace_gets_learner_versions_and_keeps_edits(toy_course, tmp_path):
+    course = load_course(toy_course)
+    workspace = tmp_path / "ws"
+    first = prepare_workspace(course, workspace)
+    assert (first.copied, first.kept, first.missing) == (["m1"], [], [])
+    notebook = workspace / "m1" / "m1.ipynb"
+    nb = nbformat.read(str(notebook), as_version=4)
+    assert "raise NotImplementedError()" in nb.cells[2].source
+    assert os.access(notebook, os.W_OK), "the learner can save their notebook"
+
+    nb.cells[2].source = nb.cells[2].source.replace("raise NotImplementedError()", "return x * 2")
+    nbformat.write(nb, str(notebook))
+    second = prepare_workspace(course, workspace)
+    assert (second.copied, second.kept) == ([], ["m1"])
+    assert "return x * 2" in nbformat.read(str(notebook), as_version=4).cells[2].source
+
+
+def test_workspace_lists_modules_not_yet_written(tmp_path):
+    root = write_course(tmp_path / "c", {"m1": (good_cells(), good_checks("m1"))})
+    extra = '[[module]]\nid = "m2"\ntitle = "Two"\ngoals = ["x"]\nminutes = 5\npoints = 3\n'
+    (root / "course.toml").write_text((root / "course.toml").read_text() + "\n" + extra)
+    report = prepare_workspace(load_course(root), tmp_path / "ws")
+    assert (report.copied, report.missing) == (["m1"], ["m2"])
+
+
+def test_lab_listens_on_loopback_only(tmp_path):
+    cmd = lab_command_line(tmp_path, 8888, open_browser=False)
+    assert "--ServerApp.ip=127.0.0.1" in cmd and "--ServerApp.open_browser=False" in cmd
+
+
+@pytest.mark.network
+@pytest.mark.slow
+def test_lune_lab_starts_jupyterlab_on_the_workspace(toy_course, tmp_path):
+    port = _free_port()
+    workspace = tmp_path / "ws"
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    cmd = [sys.executable, "-m", "web.cli", "lab", str(toy_course)]
+    cmd += ["--workspace", str(workspace), "--no-browser", "--port", str(port)]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: JupyterLab is stopped with it
+    )
+    try:
+        info = None
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2) as r:
+                    info = json.loads(r.read())
+                break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.5)
+        assert info is not None, f"JupyterLab did not answer on port {port}"
+        assert "version" in info
+        assert (workspace / "m1" / "m1.ipynb").is_file()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+    text = out.decode(errors="replace")
+    assert "Copied into" in text and "nbgrader validate" in text
