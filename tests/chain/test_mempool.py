@@ -18,6 +18,7 @@ from chainkit import (
 
 from sandbox_chain import miner
 from sandbox_chain.errors import ValidationError
+from sandbox_chain.script import MANDATORY_FLAGS
 
 
 @pytest.fixture
@@ -78,3 +79,27 @@ def test_spending_two_coins_and_several_outputs(chain):
     txid = chain.accept_to_mempool(tx)
     assert chain.mempool.get(txid) == tx
     assert chain.mempool.entries[txid].fee == total - (total // 2) * 2 + 10_000
+
+
+def test_template_respects_size_and_sigop_limits(chain):
+    txs = [pay(chain, i, fee=10_000 * (i + 1)) for i in range(4)]
+    for tx in txs:
+        chain.accept_to_mempool(tx)
+    entries = chain.mempool.entries
+    room = entries[txs[3].txid()].size + entries[txs[2].txid()].size
+    chosen = chain.mempool.block_template(max_size=room, max_sigops=10**6)
+    assert [e.txid for e in chosen] == [txs[3].txid(), txs[2].txid()]  # best fee rates
+    one_sig = chain.mempool.entries[txs[0].txid()].sigops
+    assert len(chain.mempool.block_template(max_size=10**6, max_sigops=one_sig)) == 1
+
+
+def test_scripts_checked_in_the_mempool_are_not_run_again_in_the_block(chain):
+    tx = pay(chain)
+    txid = chain.accept_to_mempool(tx)
+    assert (txid, MANDATORY_FLAGS) in chain.script_cache
+    tampered = spend(mature_coins(chain)[1:2], [(10**8, SPK)])
+    tampered_txid = tampered.txid()
+    # A cache entry is keyed by txid and flags: a different transaction is never covered by it.
+    assert (tampered_txid, MANDATORY_FLAGS) not in chain.script_cache
+    block = miner.mine_block(chain, SPK, time=next_time(chain))
+    assert block.txs[1].txid() == txid
