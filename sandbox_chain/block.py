@@ -15,14 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .encoding import ByteReader, encode_varint, hash_to_hex
-from .errors import ParseError
 from .hashes import hash256
 from .transaction import Transaction
 
 HEADER_SIZE = 80
 # A legacy transaction with no inputs and no outputs is 10 bytes (version, two empty counts,
-# locktime); nothing shorter can follow a transaction count. Used to reject absurd counts before
-# allocating anything.
+# locktime); nothing shorter can follow a transaction count, so larger counts are refused.
 MIN_TRANSACTION_SIZE = 10
 ZERO_HASH = bytes(32)
 
@@ -104,13 +102,7 @@ class Block:
     def read(cls, reader: ByteReader) -> Block:
         """Read a block from `reader`; `ParseError` on truncation or an impossible count."""
         header = BlockHeader.read(reader)
-        count = reader.read_varint()
-        # A count that the remaining bytes could not possibly hold is rejected up front, so a
-        # corrupt or hostile count cannot make us loop or allocate for nothing.
-        if count * MIN_TRANSACTION_SIZE > reader.remaining():
-            raise ParseError(
-                f"block claims {count} transactions but only {reader.remaining()} bytes follow"
-            )
+        count = reader.read_count(MIN_TRANSACTION_SIZE, "transaction")
         txs = [Transaction.read(reader) for _ in range(count)]
         return cls(header, txs)
 

@@ -86,6 +86,20 @@ class ByteReader:
             raise ParseError(f"CompactSize {n} exceeds the limit {limit}")
         return n
 
+    def read_count(self, min_item_size: int, what: str) -> int:
+        """Read a CompactSize item count, refusing one the remaining bytes cannot hold.
+
+        Each of the `n` items that follow takes at least `min_item_size` bytes, so a larger
+        count is corrupt or hostile. Bitcoin Core allocates incrementally instead; refusing up
+        front keeps a bad varint from promising millions of inputs or transactions.
+        """
+        n = self.read_varint()
+        if n * min_item_size > self.remaining():
+            raise ParseError(
+                f"{what} count {n} is larger than the remaining {self.remaining()} bytes"
+            )
+        return n
+
     def read_var_bytes(self) -> bytes:
         """Read a CompactSize length followed by that many bytes."""
         return self.read(self.read_varint())

@@ -27,20 +27,10 @@ NULL_TXID = b"\0" * 32
 NULL_INDEX = 0xFFFFFFFF
 SEQUENCE_FINAL = 0xFFFFFFFF
 
-# Smallest possible encodings, used to refuse counts that the remaining bytes cannot hold
-# (Bitcoin Core allocates incrementally instead; refusing early keeps a bad varint from
-# promising millions of inputs).
+# Smallest possible encodings, for `ByteReader.read_count`: an input is an outpoint, an empty
+# script and a sequence; an output a value and an empty script.
 _MIN_TXIN_SIZE = 32 + 4 + 1 + 4
 _MIN_TXOUT_SIZE = 8 + 1
-
-
-def _read_count(reader: ByteReader, min_item_size: int, what: str) -> int:
-    n = reader.read_varint()
-    if n * min_item_size > reader.remaining():
-        raise ParseError(
-            f"{what} count {n} is larger than the remaining {reader.remaining()} bytes"
-        )
-    return n
 
 
 @dataclass
@@ -136,24 +126,24 @@ class Transaction:
         byte is the segwit marker; flag bit 1 means witness stacks follow the outputs.
         """
         version = int.from_bytes(reader.read(4), "little", signed=True)
-        vin = [TxIn.read(reader) for _ in range(_read_count(reader, _MIN_TXIN_SIZE, "input"))]
+        vin = [TxIn.read(reader) for _ in range(reader.read_count(_MIN_TXIN_SIZE, "input"))]
         vout: list[TxOut] = []
         flags = 0
         if not vin:
             # Either a segwit marker (00) then its flag byte, or a transaction with no inputs.
             flags = reader.read(1)[0]
             if flags != 0:
-                n_in = _read_count(reader, _MIN_TXIN_SIZE, "input")
+                n_in = reader.read_count(_MIN_TXIN_SIZE, "input")
                 vin = [TxIn.read(reader) for _ in range(n_in)]
-                n_out = _read_count(reader, _MIN_TXOUT_SIZE, "output")
+                n_out = reader.read_count(_MIN_TXOUT_SIZE, "output")
                 vout = [TxOut.read(reader) for _ in range(n_out)]
         else:
-            n_out = _read_count(reader, _MIN_TXOUT_SIZE, "output")
+            n_out = reader.read_count(_MIN_TXOUT_SIZE, "output")
             vout = [TxOut.read(reader) for _ in range(n_out)]
         if flags & 1:
             flags ^= 1
             for txin in vin:
-                n_items = _read_count(reader, 1, "witness item")
+                n_items = reader.read_count(1, "witness item")
                 txin.witness = [reader.read_var_bytes() for _ in range(n_items)]
             if not any(txin.witness for txin in vin):
                 raise ParseError("superfluous witness record")

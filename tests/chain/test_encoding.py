@@ -84,6 +84,13 @@ def test_byte_reader():
     assert le_to_int(bytes.fromhex("78563412")) == 0x12345678
 
 
+def test_read_count_refuses_counts_the_remaining_bytes_cannot_hold():
+    # Three 2-byte items need 6 bytes after the count: 6 are there, 5 are not.
+    assert ByteReader(b"\x03" + bytes(6)).read_count(2, "item") == 3
+    with pytest.raises(ParseError, match="item count 3 is larger than the remaining 5 bytes"):
+        ByteReader(b"\x03" + bytes(5)).read_count(2, "item")
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.integers(min_value=0, max_value=2**64 - 1))
 def test_varint_round_trip(value):
