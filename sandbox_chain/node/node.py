@@ -155,7 +155,7 @@ class Node:
     def start(self) -> None:
         """Open the chain, write the cookie, bind the servers and connect to peers."""
         from .app import RPCApp
-        from .p2p import P2PApp
+        from .p2p_app import P2PApp
 
         self.datadir.mkdir(parents=True, exist_ok=True)
         self.chain = self._executor.submit(Chain.open, self.datadir, self.params).result()

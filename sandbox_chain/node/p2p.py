@@ -9,7 +9,8 @@ port instead of a framed TCP message, so a learner can watch it with curl. Every
   user_agent, nonce}`, answered with ours (Bitcoin's `version` + `verack`);
 * announce: `POST /p2p/inv` with `{"blocks": [hash…], "txs": [txid…]}` (`inv`);
 * fetch a block: `GET /p2p/block/<hash>` → raw block bytes (`getdata` MSG_BLOCK);
-* fetch a transaction: `GET /p2p/tx/<txid>` → raw bytes from the mempool (`getdata` MSG_TX);
+* fetch a transaction: `GET /p2p/tx/<txid>` → raw bytes from the mempool (`getdata` MSG_TX),
+  or many at once: `POST /p2p/gettxs` with `{"txids": [...]}` → `{"txs": [hex…]}`;
 * catch up: `POST /p2p/getblocks` with `{"locator": [hash…], "limit": n}` →
   `{"hashes": […]}`, the active chain after the first locator entry we share (`getblocks`).
 
@@ -25,6 +26,7 @@ Rules, as Core's `net_processing.cpp` applies them:
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import queue
@@ -32,8 +34,6 @@ import re
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,6 @@ from ..block import Block
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError, ParseError, ValidationError
 from ..transaction import Transaction
-from .server import Request, Response, error_response, json_response
 
 if TYPE_CHECKING:
     from .node import Node
@@ -100,6 +99,7 @@ class PeerManager:
         self.relay_queue: queue.Queue[tuple[str, bytes, str | None]] = queue.Queue(MAX_QUEUE)
         self.sync_wanted = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._local = threading.local()  # per-thread kept-alive connections to peers
         self._next_id = 0
         node.on_block.append(lambda h, src: self._enqueue_relay("block", h, src))
         node.on_tx.append(lambda h, src: self._enqueue_relay("tx", h, src))
@@ -203,22 +203,58 @@ class PeerManager:
 
     # --- outbound HTTP -----------------------------------------------------------------
 
+    def _connection(self, peer_addr: str) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's kept-alive connection to a peer, and whether it is a reused one."""
+        pool = getattr(self._local, "pool", None)
+        if pool is None:
+            pool = self._local.pool = {}
+        conn = pool.get(peer_addr)
+        if conn is not None:
+            return conn, True
+        host, _, port = peer_addr.rpartition(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=HTTP_TIMEOUT)
+        pool[peer_addr] = conn
+        return conn, False
+
+    def _drop_connection(self, peer_addr: str) -> None:
+        conn = getattr(self._local, "pool", {}).pop(peer_addr, None)
+        if conn is not None:
+            conn.close()
+
     def _http(self, peer_addr: str, method: str, path: str, body: Any = None) -> bytes:
+        """One request to a peer's P2P port over a kept-alive connection; PeerError on failure."""
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(f"http://{peer_addr}{path}", data=data, method=method)
-        req.add_header("Content-Type", "application/json")
         port = self.node.p2p_service.port if self.node.p2p_service else 0
-        req.add_header("X-Lune-Port", str(port))
-        req.add_header("X-Lune-Genesis", hash_to_hex(self.node.params.genesis_hash))
-        try:
-            with urllib.request.urlopen(req, timeout=HTTP_TIMEOUT) as resp:
-                payload = resp.read(self.node.config.max_body + 1)
-        except urllib.error.HTTPError as exc:
-            raise PeerError(f"{peer_addr} answered HTTP {exc.code}") from exc
-        except (OSError, ValueError) as exc:
-            raise PeerError(f"{peer_addr} unreachable: {exc}") from exc
-        if len(payload) > self.node.config.max_body:
-            raise PeerError(f"{peer_addr} sent an oversize answer")
+        headers = {
+            "Content-Type": "application/json",
+            "X-Lune-Port": str(port),
+            "X-Lune-Genesis": hash_to_hex(self.node.params.genesis_hash),
+        }
+        limit = self.node.config.max_body
+        for _ in range(2):  # a reused connection may have been closed by the peer meanwhile
+            conn, reused = self._connection(peer_addr)
+            try:
+                conn.request(method, path, data, headers)
+                resp = conn.getresponse()
+                length = int(resp.getheader("Content-Length") or 0)
+                if length > limit:
+                    raise PeerError(f"{peer_addr} sent an oversize answer")
+                payload = resp.read(length)
+                status = resp.status
+                if resp.getheader("Connection", "").lower() == "close":
+                    self._drop_connection(peer_addr)
+                break
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                self._drop_connection(peer_addr)
+                if not reused:
+                    raise PeerError(f"{peer_addr} unreachable: {exc}") from exc
+            except PeerError:
+                self._drop_connection(peer_addr)
+                raise
+        else:  # pragma: no cover - the second attempt is on a fresh connection
+            raise PeerError(f"{peer_addr} unreachable")
+        if status >= 300:
+            raise PeerError(f"{peer_addr} answered HTTP {status}")
         with self.lock:
             peer = self.peers.get(peer_addr)
             if peer is not None:
@@ -266,14 +302,25 @@ class PeerManager:
     # --- the workers ---------------------------------------------------------------------
 
     def _relay_loop(self) -> None:
+        """Announce what was accepted, batched: one `inv` per peer for everything queued."""
         while not self.stopping:
             try:
-                kind, h, source = self.relay_queue.get(timeout=0.5)
+                batch = [self.relay_queue.get(timeout=0.5)]
             except queue.Empty:
                 continue
-            body = {"blocks": [hash_to_hex(h)]} if kind == "block" else {"txs": [hash_to_hex(h)]}
+            while len(batch) < MAX_INV:
+                try:
+                    batch.append(self.relay_queue.get_nowait())
+                except queue.Empty:
+                    break
             for peer in self.snapshot():
-                if peer.addr == source or self.stopping:
+                if self.stopping:
+                    return
+                body: dict[str, list[str]] = {"blocks": [], "txs": []}
+                for kind, h, source in batch:
+                    if source != peer.addr:
+                        body["blocks" if kind == "block" else "txs"].append(hash_to_hex(h))
+                if not body["blocks"] and not body["txs"]:
                     continue
                 try:
                     self._http(peer.addr, "POST", "/p2p/inv", body)
@@ -315,20 +362,29 @@ class PeerManager:
                 log.debug("connect %s: %s", addr, exc)
 
     def _drain_fetches(self) -> None:
+        """Fetch what peers announced: blocks one by one, transactions in batches per peer."""
+        pending_txs: dict[str, list[bytes]] = {}
         for _ in range(MAX_QUEUE):
             if self.stopping:
                 return
             try:
                 kind, addr, h = self.fetch_queue.get_nowait()
             except queue.Empty:
-                return
+                break
             if addr not in self.peers:
                 continue
+            if kind == "tx":
+                pending_txs.setdefault(addr, []).append(h)
+                continue
             try:
-                if kind == "block":
-                    self._fetch_block(addr, h)
-                else:
-                    self._fetch_tx(addr, h)
+                self._fetch_block(addr, h)
+            except PeerError as exc:
+                peer = self.peers.get(addr)
+                if peer is not None:
+                    self._failed(peer, exc)
+        for addr, txids in pending_txs.items():
+            try:
+                self._fetch_txs(addr, txids)
             except PeerError as exc:
                 peer = self.peers.get(addr)
                 if peer is not None:
@@ -359,22 +415,32 @@ class PeerManager:
             self.catch_up_addr(addr)
         return verdict
 
-    def _fetch_tx(self, addr: str, txid: bytes) -> None:
-        known = self.node.chain_call(lambda c: c.mempool.get(txid) is not None)
-        if known:
+    def _fetch_txs(self, addr: str, txids: list[bytes]) -> None:
+        """Download the announced transactions we lack (one request) and accept each."""
+        wanted = self.node.chain_call(
+            lambda c: [t for t in dict.fromkeys(txids) if c.mempool.get(t) is None]
+        )
+        if not wanted:
             return
-        raw = self._http(addr, "GET", f"/p2p/tx/{hash_to_hex(txid)}")
-        try:
-            tx = Transaction.parse(raw)
-        except ParseError as exc:
-            self.misbehaving(addr, 50, f"unparseable transaction: {exc}")
+        reply = self._http_json(
+            addr, "POST", "/p2p/gettxs", {"txids": [hash_to_hex(t) for t in wanted]}
+        )
+        raws = reply.get("txs") if isinstance(reply, dict) else None
+        if not isinstance(raws, list) or len(raws) > len(wanted):
+            self.misbehaving(addr, 20, "bad gettxs reply")
             return
-        try:
-            self.node.accept_tx(tx, source=addr)
-        except ValidationError:
-            pass  # policy or missing inputs: not the peer's fault in a sandbox
-        except ChainError as exc:
-            log.info("tx from %s not accepted: %s", addr, exc)
+        for text in raws:
+            try:
+                tx = Transaction.parse(bytes.fromhex(text))
+            except (ParseError, ValueError, TypeError) as exc:
+                self.misbehaving(addr, 50, f"unparseable transaction: {exc}")
+                return
+            try:
+                self.node.accept_tx(tx, source=addr)
+            except ValidationError:
+                pass  # policy or missing inputs: not the peer's fault in a sandbox
+            except ChainError as exc:
+                log.info("tx from %s not accepted: %s", addr, exc)
 
     def catch_up_addr(self, addr: str) -> None:
         """Catch up with the peer at `addr` if it is connected."""
@@ -424,121 +490,4 @@ def _parse_hashes(value: Any, limit: int = MAX_INV) -> list[bytes] | None:
         if not isinstance(item, str) or not _HASH.match(item):
             return None
         out.append(hex_to_hash(item))
-    return out
-
-
-class P2PApp:
-    """The P2P port: answers the messages in the module docstring."""
-
-    def __init__(self, node: Node) -> None:
-        self.node = node
-        self.peers = node.peers
-
-    def handle(self, request: Request) -> Response:
-        """Route one P2P request; garbage costs the sender misbehaviour points."""
-        path = request.path.split("?", 1)[0]
-        port = request.headers.get("x-lune-port", "")
-        if not port.isdigit() or not 0 < int(port) < 65536:
-            return error_response(400, "X-Lune-Port header required")
-        addr = f"{request.client[0]}:{int(port)}"
-        if self.peers.is_banned(addr):
-            return error_response(403, "banned")
-        if request.method == "POST" and path == "/p2p/version":
-            return self._version(addr, request)
-        if addr not in self.peers.peers:
-            return error_response(403, "handshake first (POST /p2p/version)")
-        if request.method == "POST" and path == "/p2p/inv":
-            return self._inv(addr, request)
-        if request.method == "POST" and path == "/p2p/getblocks":
-            return self._getblocks(addr, request)
-        if request.method == "GET" and path.startswith("/p2p/block/"):
-            return self._getdata(path[len("/p2p/block/") :], "block")
-        if request.method == "GET" and path.startswith("/p2p/tx/"):
-            return self._getdata(path[len("/p2p/tx/") :], "tx")
-        self.peers.misbehaving(addr, 10, f"unknown message {request.method} {path[:60]}")
-        return error_response(404, "unknown message")
-
-    def _json_body(self, addr: str, request: Request) -> Any:
-        try:
-            return json.loads(request.body)
-        except (ValueError, RecursionError):
-            self.peers.misbehaving(addr, 20, "unparseable message")
-            return None
-
-    def _version(self, addr: str, request: Request) -> Response:
-        try:
-            version = json.loads(request.body)
-        except (ValueError, RecursionError):
-            return error_response(400, "version must be JSON")
-        why = self.peers.check_version(version)
-        if why is not None:
-            return error_response(400, why)
-        if len(self.peers.peers) >= MAX_PEERS and addr not in self.peers.peers:
-            return error_response(403, "too many peers")
-        addr = f"{request.client[0]}:{version['port']}"
-        self.peers._register(addr, inbound=True, version=version)
-        return json_response(200, self.peers.version_message())
-
-    def _inv(self, addr: str, request: Request) -> Response:
-        body = self._json_body(addr, request)
-        if not isinstance(body, dict):
-            self.peers.misbehaving(addr, 20, "inv is not an object")
-            return error_response(400, "inv must be a JSON object")
-        blocks = _parse_hashes(body.get("blocks", []))
-        txs = _parse_hashes(body.get("txs", []))
-        if blocks is None or txs is None:
-            self.peers.misbehaving(addr, 20, "malformed inv")
-            return error_response(400, "malformed inv")
-        self.peers.on_announce(addr, blocks, txs)
-        return json_response(200, {"ok": True})
-
-    def _getblocks(self, addr: str, request: Request) -> Response:
-        body = self._json_body(addr, request)
-        locator = _parse_hashes(body.get("locator") if isinstance(body, dict) else None, 200)
-        limit = body.get("limit", MAX_GETBLOCKS) if isinstance(body, dict) else None
-        if locator is None or not isinstance(limit, int) or isinstance(limit, bool):
-            self.peers.misbehaving(addr, 20, "malformed getblocks")
-            return error_response(400, "malformed getblocks")
-        limit = max(1, min(limit, MAX_GETBLOCKS))
-        hashes = self.node.chain_call(blocks_after_locator, locator, limit)
-        return json_response(200, {"hashes": [hash_to_hex(h) for h in hashes]})
-
-    def _getdata(self, text: str, kind: str) -> Response:
-        if not _HASH.match(text):
-            return error_response(400, "bad hash")
-        h = hex_to_hash(text)
-        if kind == "block":
-            raw = self.node.chain_call(lambda c: _raw_block(c, h))
-        else:
-            raw = self.node.chain_call(lambda c: _raw_mempool_tx(c, h))
-        if raw is None:
-            return error_response(404, f"{kind} not found")
-        return Response(200, raw, content_type="application/octet-stream")
-
-
-def _raw_block(chain: Any, h: bytes) -> bytes | None:
-    block = chain.get_block(h)
-    return None if block is None else block.serialize()
-
-
-def _raw_mempool_tx(chain: Any, txid: bytes) -> bytes | None:
-    tx = chain.mempool.get(txid)
-    return None if tx is None else tx.serialize()
-
-
-def blocks_after_locator(chain: Any, locator: list[bytes], limit: int) -> list[bytes]:
-    """Hashes of our active chain after the first locator entry we have on it (Core's
-    `getblocks`): the genesis is the fork point when nothing matches."""
-    start = 0
-    for h in locator:
-        info = chain.get_header_info(h)
-        if info is None:
-            continue
-        height = info.height if hasattr(info, "height") else info["height"]
-        if chain.get_block_hash(height) == h:
-            start = height
-            break
-    out = []
-    for height in range(start + 1, min(chain.height, start + limit) + 1):
-        out.append(chain.get_block_hash(height))
     return out
