@@ -18,12 +18,10 @@ from dataclasses import dataclass
 
 from .block import Block, BlockHeader, merkle_root
 from .pow import target_to_bits
+from .script import encode_num, op_return_script, p2pk_script, push_data, push_int
 from .transaction import NULL_INDEX, NULL_TXID, OutPoint, Transaction, TxIn, TxOut
 
 COIN = 100_000_000  # satoshis in one coin
-
-_OP_CHECKSIG = 0xAC
-_OP_RETURN = 0x6A
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,13 +57,6 @@ class NetworkParams:
         return self.genesis_block.hash()
 
 
-def _push(data: bytes) -> bytes:
-    # Direct pushes only: every message below is shorter than 76 bytes.
-    if len(data) > 75:
-        raise ValueError("genesis pushes are limited to 75 bytes")
-    return bytes([len(data)]) + data
-
-
 def create_genesis_block(
     message: bytes,
     output_script: bytes,
@@ -82,7 +73,9 @@ def create_genesis_block(
     the number 4, and a message; one output paying `reward` to `output_script`; previous
     hash all zeros. The genesis coinbase is never added to the set of spendable outputs.
     """
-    script_sig = _push((486604799).to_bytes(4, "little")) + _push(b"\x04") + _push(message)
+    # Core writes `CScript() << 486604799 << CScriptNum(4) << message`: a CScriptNum is always
+    # pushed as data, so the 4 is the push 01 04, not the opcode OP_4.
+    script_sig = push_int(486604799) + push_data(encode_num(4)) + push_data(message)
     coinbase = Transaction(
         version=1,
         vin=[TxIn(OutPoint(NULL_TXID, NULL_INDEX), script_sig)],
@@ -107,7 +100,7 @@ SATOSHI_GENESIS_PUBKEY = bytes.fromhex(
     "04678afdb0fe5548271967f1a67130b7105cd6a828e03909a67962e0ea1f61deb6"
     "49f6bc3f4cef38c4f35504e51ec112de5c384df7ba0b8d578a4c702b6bf11d5f"
 )
-SATOSHI_GENESIS_SCRIPT = _push(SATOSHI_GENESIS_PUBKEY) + bytes([_OP_CHECKSIG])
+SATOSHI_GENESIS_SCRIPT = p2pk_script(SATOSHI_GENESIS_PUBKEY)
 
 MAINNET = NetworkParams(
     name="mainnet",
@@ -188,7 +181,7 @@ CLASSROOM = NetworkParams(
     genesis_block=create_genesis_block(
         CLASSROOM_GENESIS_MESSAGE,
         # Unspendable by construction: the classroom genesis reward goes to an OP_RETURN.
-        bytes([_OP_RETURN]) + _push(b"Lune Academy"),
+        op_return_script(b"Lune Academy"),
         time=CLASSROOM_GENESIS_TIME,
         nonce=CLASSROOM_GENESIS_NONCE,
         bits=CLASSROOM_GENESIS_BITS,
