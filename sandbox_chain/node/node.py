@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -230,15 +230,21 @@ class Node:
 
     def run(self) -> None:
         """Start, serve until SIGINT/SIGTERM or `stop`, then stop cleanly."""
+        try:
+            self.start()
+            self.run_until_stopped()
+        finally:
+            self.stop()
+
+    def run_until_stopped(self) -> None:
+        """Block until SIGINT/SIGTERM or the `stop` RPC (the node must be started)."""
         previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: self.request_stop())
         try:
-            self.start()
             while not self.stop_event.wait(0.5):
                 pass
         finally:
-            self.stop()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
 
@@ -265,3 +271,29 @@ class Node:
                 continue  # mined meanwhile, or conflicting: Core drops those too
         path.unlink()
         log.info("reloaded %d mempool transactions", loaded)
+
+
+def start_node(config: NodeConfig) -> Node:
+    """Start a node in this process (servers and peers on background threads) and return it.
+
+    If a configured port is taken (another node already runs on the default ports), the node
+    takes any free port instead and says so in `node.json`. Stop it with `node.stop()`.
+    """
+    node = Node(config)
+    try:
+        node.start()
+    except OSError:
+        node.stop()
+        config = replace(config, rpcport=0, port=0)
+        node = Node(config)
+        node.start()
+    return node
+
+
+def curl_example(node: Node, method: str = "getblockchaininfo") -> str:
+    """A copy-and-paste curl command calling `method` on a running node with its cookie."""
+    cookie = node.datadir / COOKIE_NAME
+    url = f"http://{node.config.bind}:{node.rpc_service.port if node.rpc_service else 0}/"
+    return (
+        f'curl -s -u "$(cat {cookie})" -d \'{{"jsonrpc":"2.0","id":1,"method":"{method}"}}\' {url}'
+    )
