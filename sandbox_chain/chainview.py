@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .block import Block
+from .blockindex import STATUS_FAILED_MASK, STATUS_VALID
 from .transaction import OutPoint, Transaction
 from .utxo import Coin, OutKey
 
 if TYPE_CHECKING:
-    from .chainstate import IndexEntry
+    from .blockindex import IndexEntry
     from .mempool import Mempool
     from .storage import Storage
 
@@ -108,8 +109,6 @@ class ChainQueries:
         return self._active[height] if 0 <= height < len(self._active) else None
 
     def _status(self, e: IndexEntry) -> str:
-        from .chainstate import STATUS_FAILED_MASK, STATUS_VALID
-
         if e.status & STATUS_FAILED_MASK:
             return "invalid"
         if self.is_active(e.hash):

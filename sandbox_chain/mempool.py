@@ -117,6 +117,7 @@ class _PoolView:
         self.base = base
 
     def get_coin(self, key: OutKey) -> Coin | None:
+        """A chain coin, or an unspent output of a mempool transaction (at MEMPOOL_HEIGHT)."""
         entry = self.pool.entries.get(key[0])
         if entry is not None:
             if key[1] >= len(entry.tx.vout) or key in self.pool.spenders:

@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS block_index (
     prev BLOB NOT NULL,
     height INTEGER NOT NULL,
     chainwork BLOB NOT NULL,      -- 32-byte big-endian total work up to and including this block
-    status INTEGER NOT NULL,      -- bit flags, see chainstate.STATUS_*
+    status INTEGER NOT NULL,      -- bit flags, see blockindex.STATUS_*
     seq INTEGER NOT NULL,         -- arrival order: among equal work, the first seen wins
     header BLOB NOT NULL          -- the 80-byte header
 );
