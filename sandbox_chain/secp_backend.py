@@ -4,7 +4,7 @@ libsecp256k1 verifies about fifty times faster than the pure-Python `ecdsa` pack
 optional accelerator: `keys.verify_signature` uses it when `coincurve` imports, and gives the
 same answers either way. Two differences between the libraries are absorbed before the math:
 
-* signature parsing: both backends receive (r, s) from `keys.parse_der_lax`, Bitcoin Core's
+* signature parsing: both backends receive (r, s) from `signature.parse_der_lax`, Bitcoin Core's
   lax DER reader, so neither library's own DER parser is involved;
 * high S: `secp256k1_ecdsa_verify` rejects s > n/2, `ecdsa` accepts it; callers pass s
   already normalized to the low half, as Core's `CPubKey::Verify` does.
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 
+from .signature import N
+
 try:
     from coincurve import PublicKey as _CCPublicKey
     from coincurve._libsecp256k1 import ffi as _ffi
@@ -27,8 +29,6 @@ except ImportError:  # pragma: no cover — exercised only where coincurve is no
     AVAILABLE = False
 else:
     AVAILABLE = True
-
-_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 
 @functools.lru_cache(maxsize=4096)
@@ -52,7 +52,7 @@ def verify_rs(pub: bytes, r: int, s: int, digest32: bytes) -> bool:
     """
     if not AVAILABLE or len(digest32) != 32:
         return False
-    if not (0 < r < _ORDER and 0 < s < _ORDER):
+    if not (0 < r < N and 0 < s < N):
         return False
     key = _parsed_pubkey(bytes(pub))
     if key is None:

@@ -301,6 +301,17 @@ def _mutate(data: bytes, index: int, value: int) -> bytes:
     return bytes(out)
 
 
+def test_signature_encodings_are_importable_from_keys():
+    # The DER rules live in sandbox_chain.signature; keys re-exports them for existing imports.
+    from ecdsa import SECP256k1
+
+    from sandbox_chain import signature
+
+    assert N == signature.N == SECP256k1.order and HALF_N == signature.HALF_N
+    for name in ("encode_der", "decode_der", "is_strict_der", "parse_der_lax", "is_low_s"):
+        assert getattr(keys, name) is getattr(signature, name)
+
+
 def test_strict_der_accepts_canonical_signatures():
     assert is_strict_der(VALID_DER + b"\x01")
     assert decode_der(VALID_DER) == (int(VALID_DER[4:36].hex(), 16), int(VALID_DER[38:].hex(), 16))
