@@ -104,7 +104,13 @@ def check_cmd(course_name: str | None, module_ids: tuple[str, ...], workers: int
 )
 def lab(course_name: str | None, workspace: Path | None, no_browser: bool, port: int) -> None:
     """Open the course in JupyterLab (on 127.0.0.1), in your own workspace."""
-    from grader.course.lab import default_workspace, lab_command_line, prepare_workspace
+    from grader.course.lab import (
+        default_workspace,
+        lab_command_line,
+        lab_environment,
+        prepare_workspace,
+        validate_command,
+    )
 
     cfg = _load(course_name)
     target = (workspace or default_workspace(cfg)).expanduser().resolve()
@@ -118,10 +124,13 @@ def lab(course_name: str | None, workspace: Path | None, no_browser: bool, port:
         click.echo(f"Kept your own copies of: {', '.join(ws.kept)}")
     if ws.missing:
         click.echo(f"Not yet available: {', '.join(ws.missing)}")
-    click.echo("Validate a notebook before submitting: nbgrader validate <module>/<module>.ipynb")
-    click.echo("Stop JupyterLab with Ctrl-C.")
+    first = cfg.modules[0].id
+    click.echo(f"Validate a notebook before submitting, in {target}:")
+    click.echo(f"  {validate_command(first)}   (or the Validate button in JupyterLab)")
+    click.echo("Stop JupyterLab with Ctrl-C (twice).")
     try:
-        code = subprocess.call(lab_command_line(target, port, not no_browser))
+        cmd = lab_command_line(target, port, not no_browser)
+        code = subprocess.call(cmd, env=lab_environment())
     except KeyboardInterrupt:
         code = 0
     sys.exit(code)

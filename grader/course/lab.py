@@ -59,8 +59,34 @@ def prepare_workspace(
             target.chmod(0o644)
             new_files += 1
         (copied if new_files else kept).append(module_id)
+    config = workspace / "nbgrader_config.py"
+    if not config.exists():
+        # `nbgrader validate` run in the workspace reads this (and warns when there is none).
+        config.write_text(WORKSPACE_CONFIG, encoding="utf-8")
     missing = [m.id for m in course.modules if m.id not in present]
     return WorkspaceReport(copied, kept, missing)
+
+
+WORKSPACE_CONFIG = """\
+# Settings for `nbgrader validate` in this workspace (written once by `lune lab`; yours to edit).
+c = get_config()  # noqa: F821
+c.Execute.timeout = 120  # seconds a cell may run before validation gives up on it
+"""
+
+
+def lab_environment() -> dict[str, str]:
+    """The server's environment: this installation's bin/ first on PATH, so `nbgrader` and
+    `lune` work in JupyterLab's terminals."""
+    env = dict(os.environ)
+    bindir = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
+    return env
+
+
+def validate_command(module_id: str) -> str:
+    """The command a learner runs in the workspace to validate a module before submitting."""
+    nbgrader = Path(sys.executable).parent / "nbgrader"
+    return f"{nbgrader} validate {module_id}/{module_id}.ipynb"
 
 
 def lab_command_line(workspace: Path, port: int, open_browser: bool) -> list[str]:

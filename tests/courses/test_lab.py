@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -37,6 +38,7 @@ def test_workspace_gets_learner_versions_and_keeps_edits(toy_course, tmp_path):
     nb = nbformat.read(str(notebook), as_version=4)
     assert "raise NotImplementedError()" in nb.cells[2].source
     assert os.access(notebook, os.W_OK), "the learner can save their notebook"
+    assert "Execute.timeout" in (workspace / "nbgrader_config.py").read_text()
 
     nb.cells[2].source = nb.cells[2].source.replace("raise NotImplementedError()", "return x * 2")
     nbformat.write(nb, str(notebook))
@@ -96,3 +98,28 @@ def test_lune_lab_starts_jupyterlab_on_the_workspace(toy_course, tmp_path):
             out, _ = proc.communicate()
     text = out.decode(errors="replace")
     assert "Copied into" in text and "nbgrader validate" in text
+
+
+@pytest.mark.slow
+def test_nbgrader_validate_works_in_the_workspace(toy_course, tmp_path):
+    workspace = tmp_path / "ws"
+    prepare_workspace(load_course(toy_course), workspace)
+    nbgrader = str(Path(sys.executable).parent / "nbgrader")
+    notebook = "m1/m1.ipynb"
+
+    def validate() -> str:
+        run = subprocess.run(
+            [nbgrader, "validate", notebook],
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        return run.stdout + run.stderr
+
+    assert "NotImplementedError" in validate()  # the untouched learner version
+    nb = nbformat.read(str(workspace / notebook), as_version=4)
+    nb.cells[2].source = nb.cells[2].source.replace("raise NotImplementedError()", "return 2 * x")
+    nbformat.write(nb, str(workspace / notebook))
+    assert "Success! Your notebook passes all the tests." in validate()
