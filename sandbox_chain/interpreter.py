@@ -6,16 +6,14 @@ Error codes are Bitcoin Core's `ScriptError_t` names as its test vectors spell t
 (`EVAL_FALSE`, `SIG_DER`, `NULLFAIL`...), and failures are raised as `ScriptError(code, msg)`.
 
 Signatures are checked by `sandbox_chain.keys` (consensus ECDSA: lax DER, high-S accepted);
-the encoding rules on top (DERSIG, LOW_S, STRICTENC) are applied here, as Core does.
+the encoding rules on top (DERSIG, LOW_S, STRICTENC) are applied here, as Core does. The
+opcodes that only move, compare, compute or hash stack items are in `sandbox_chain.stackops`;
+the error codes and their texts in `sandbox_chain.script_error`.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 from . import keys
-from .errors import ScriptError
-from .hashes import hash160, hash256, ripemd160, sha256
 from .script import (
     DISABLED_OPCODES,
     MAX_OPS_PER_SCRIPT,
@@ -23,22 +21,9 @@ from .script import (
     MAX_SCRIPT_ELEMENT_SIZE,
     MAX_SCRIPT_SIZE,
     MAX_STACK_SIZE,
-    OP_0NOTEQUAL,
     OP_1,
-    OP_1ADD,
     OP_1NEGATE,
-    OP_1SUB,
-    OP_2DROP,
-    OP_2DUP,
-    OP_2OVER,
-    OP_2ROT,
-    OP_2SWAP,
-    OP_3DUP,
     OP_16,
-    OP_ABS,
-    OP_ADD,
-    OP_BOOLAND,
-    OP_BOOLOR,
     OP_CHECKLOCKTIMEVERIFY,
     OP_CHECKMULTISIG,
     OP_CHECKMULTISIGVERIFY,
@@ -46,51 +31,17 @@ from .script import (
     OP_CHECKSIG,
     OP_CHECKSIGVERIFY,
     OP_CODESEPARATOR,
-    OP_DEPTH,
-    OP_DROP,
-    OP_DUP,
     OP_ELSE,
     OP_ENDIF,
-    OP_EQUAL,
-    OP_EQUALVERIFY,
-    OP_FROMALTSTACK,
-    OP_GREATERTHAN,
-    OP_GREATERTHANOREQUAL,
-    OP_HASH160,
-    OP_HASH256,
     OP_IF,
-    OP_IFDUP,
-    OP_LESSTHAN,
-    OP_LESSTHANOREQUAL,
-    OP_MAX,
-    OP_MIN,
-    OP_NEGATE,
-    OP_NIP,
     OP_NOP,
     OP_NOP1,
     OP_NOP4,
     OP_NOP10,
-    OP_NOT,
     OP_NOTIF,
-    OP_NUMEQUAL,
-    OP_NUMEQUALVERIFY,
-    OP_NUMNOTEQUAL,
-    OP_OVER,
-    OP_PICK,
     OP_PUSHDATA4,
     OP_RETURN,
-    OP_RIPEMD160,
-    OP_ROLL,
-    OP_ROT,
-    OP_SHA1,
-    OP_SHA256,
-    OP_SIZE,
-    OP_SUB,
-    OP_SWAP,
-    OP_TOALTSTACK,
-    OP_TUCK,
     OP_VERIFY,
-    OP_WITHIN,
     SCRIPT_VERIFY_CHECKLOCKTIMEVERIFY,
     SCRIPT_VERIFY_CHECKSEQUENCEVERIFY,
     SCRIPT_VERIFY_CLEANSTACK,
@@ -112,48 +63,11 @@ from .script import (
     is_push_only,
     push_data,
 )
+from .script_error import ERROR_MESSAGES as ERROR_MESSAGES  # re-exported: it was defined here
+from .script_error import script_error
 from .sighash import legacy_sighash
+from .stackops import FALSE, ITEMS_NEEDED, TRUE, run_stack_op
 from .transaction import Transaction
-
-#: Bitcoin Core's `ScriptErrorString` texts for the codes this interpreter raises.
-ERROR_MESSAGES = {
-    "EVAL_FALSE": (
-        "Script evaluated without error but finished with a false/empty top stack element"
-    ),
-    "VERIFY": "Script failed an OP_VERIFY operation",
-    "EQUALVERIFY": "Script failed an OP_EQUALVERIFY operation",
-    "CHECKMULTISIGVERIFY": "Script failed an OP_CHECKMULTISIGVERIFY operation",
-    "CHECKSIGVERIFY": "Script failed an OP_CHECKSIGVERIFY operation",
-    "NUMEQUALVERIFY": "Script failed an OP_NUMEQUALVERIFY operation",
-    "OP_RETURN": "OP_RETURN was encountered",
-    "SCRIPT_SIZE": "Script is too big",
-    "PUSH_SIZE": "Push value size limit exceeded",
-    "OP_COUNT": "Operation limit exceeded",
-    "STACK_SIZE": "Stack size limit exceeded",
-    "SIG_COUNT": "Signature count negative or greater than pubkey count",
-    "PUBKEY_COUNT": "Pubkey count negative or limit exceeded",
-    "BAD_OPCODE": "Opcode missing or not understood",
-    "DISABLED_OPCODE": "Attempted to use a disabled opcode",
-    "INVALID_STACK_OPERATION": "Operation not valid with the current stack size",
-    "INVALID_ALTSTACK_OPERATION": "Operation not valid with the current altstack size",
-    "UNBALANCED_CONDITIONAL": "Invalid OP_IF construction",
-    "NEGATIVE_LOCKTIME": "Negative locktime",
-    "UNSATISFIED_LOCKTIME": "Locktime requirement not satisfied",
-    "SIG_HASHTYPE": "Signature hash type missing or not understood",
-    "SIG_DER": "Non-canonical DER signature",
-    "MINIMALDATA": "Data push larger than necessary",
-    "SIG_PUSHONLY": "Only push operators allowed in signatures",
-    "SIG_HIGH_S": "Non-canonical signature: S value is unnecessarily high",
-    "SIG_NULLDUMMY": "Dummy CHECKMULTISIG argument must be zero",
-    "PUBKEYTYPE": "Public key is neither compressed or uncompressed",
-    "CLEANSTACK": "Stack size must be exactly one after execution",
-    "NULLFAIL": "Signature must be zero for failed CHECK(MULTI)SIG operation",
-    "DISCOURAGE_UPGRADABLE_NOPS": "NOPx reserved for soft-fork upgrades",
-    "OP_CODESEPARATOR": "Using OP_CODESEPARATOR in non-witness script",
-    "SIG_FINDANDDELETE": "Signature is found in scriptCode",
-    "SCRIPTNUM": "Script number overflowed or is non-minimally encoded",
-    "UNKNOWN_ERROR": "unknown error",
-}
 
 LOCKTIME_THRESHOLD = 500_000_000  # below: a block height; from here on: a Unix time
 SEQUENCE_FINAL = 0xFFFFFFFF
@@ -161,11 +75,8 @@ SEQUENCE_LOCKTIME_DISABLE_FLAG = 1 << 31
 SEQUENCE_LOCKTIME_TYPE_FLAG = 1 << 22
 SEQUENCE_LOCKTIME_MASK = 0x0000FFFF
 
-_TRUE, _FALSE = b"\x01", b""
-
-
-def _fail(code: str) -> ScriptError:
-    return ScriptError(code, ERROR_MESSAGES.get(code, ""))
+# Stack depth each opcode needs: the stack operations' own, and those handled here.
+_NEEDS = {**ITEMS_NEEDED, OP_VERIFY: 1, OP_CHECKSIG: 2, OP_CHECKSIGVERIFY: 2}
 
 
 # --- signature and key checks ---------------------------------------------------------------
@@ -179,17 +90,17 @@ def check_signature_encoding(sig: bytes, flags: int) -> None:
         return
     if flags & (SCRIPT_VERIFY_DERSIG | SCRIPT_VERIFY_LOW_S | SCRIPT_VERIFY_STRICTENC):
         if not keys.is_strict_der(sig):
-            raise _fail("SIG_DER")
+            raise script_error("SIG_DER")
     if flags & SCRIPT_VERIFY_LOW_S and not keys.is_low_s(sig[:-1]):
-        raise _fail("SIG_HIGH_S")
+        raise script_error("SIG_HIGH_S")
     if flags & SCRIPT_VERIFY_STRICTENC and not 1 <= sig[-1] & 0x7F <= 3:
-        raise _fail("SIG_HASHTYPE")
+        raise script_error("SIG_HASHTYPE")
 
 
 def check_pubkey_encoding(pub: bytes, flags: int) -> None:
     """STRICTENC: a public key must be 33 bytes 02/03 or 65 bytes 04 (`CheckPubKeyEncoding`)."""
     if flags & SCRIPT_VERIFY_STRICTENC and not keys.is_valid_pubkey_encoding(pub):
-        raise _fail("PUBKEYTYPE")
+        raise script_error("PUBKEYTYPE")
 
 
 def check_ecdsa_signature(
@@ -234,50 +145,6 @@ def check_sequence(sequence: int, tx: Transaction | None, input_index: int) -> b
 # --- evaluation ------------------------------------------------------------------------------
 
 
-def _sha1(data: bytes) -> bytes:
-    return hashlib.sha1(data).digest()
-
-
-_HASHES = {
-    OP_RIPEMD160: ripemd160,
-    OP_SHA1: _sha1,
-    OP_SHA256: sha256,
-    OP_HASH160: hash160,
-    OP_HASH256: hash256,
-}
-_UNARY = {
-    OP_1ADD: lambda a: a + 1,
-    OP_1SUB: lambda a: a - 1,
-    OP_NEGATE: lambda a: -a,
-    OP_ABS: abs,
-    OP_NOT: lambda a: int(a == 0),
-    OP_0NOTEQUAL: lambda a: int(a != 0),
-}
-_BINARY = {
-    OP_ADD: lambda a, b: a + b,
-    OP_SUB: lambda a, b: a - b,
-    OP_BOOLAND: lambda a, b: int(a != 0 and b != 0),
-    OP_BOOLOR: lambda a, b: int(a != 0 or b != 0),
-    OP_NUMEQUAL: lambda a, b: int(a == b),
-    OP_NUMEQUALVERIFY: lambda a, b: int(a == b),
-    OP_NUMNOTEQUAL: lambda a, b: int(a != b),
-    OP_LESSTHAN: lambda a, b: int(a < b),
-    OP_GREATERTHAN: lambda a, b: int(a > b),
-    OP_LESSTHANOREQUAL: lambda a, b: int(a <= b),
-    OP_GREATERTHANOREQUAL: lambda a, b: int(a >= b),
-    OP_MIN: min,
-    OP_MAX: max,
-}
-# How many items each plain stack operation needs.
-_NEEDS = {
-    OP_2DROP: 2, OP_2DUP: 2, OP_3DUP: 3, OP_2OVER: 4, OP_2ROT: 6, OP_2SWAP: 4, OP_IFDUP: 1,
-    OP_DROP: 1, OP_DUP: 1, OP_NIP: 2, OP_OVER: 2, OP_ROT: 3, OP_SWAP: 2, OP_TUCK: 2, OP_SIZE: 1,
-    OP_EQUAL: 2, OP_EQUALVERIFY: 2, OP_VERIFY: 1, OP_TOALTSTACK: 1, OP_PICK: 2, OP_ROLL: 2,
-    OP_WITHIN: 3, **{op: 1 for op in _UNARY}, **{op: 2 for op in _BINARY},
-    **{op: 1 for op in _HASHES}, OP_CHECKSIG: 2, OP_CHECKSIGVERIFY: 2,
-}  # fmt: skip
-
-
 def eval_script(
     stack: list[bytes],
     script: bytes,
@@ -291,7 +158,7 @@ def eval_script(
     lock-time opcodes; without them signatures never verify (Core's `BaseSignatureChecker`).
     """
     if len(script) > MAX_SCRIPT_SIZE:
-        raise _fail("SCRIPT_SIZE")
+        raise script_error("SCRIPT_SIZE")
     altstack: list[bytes] = []
     exec_stack: list[bool] = []  # one entry per open IF: is its current branch executed?
     false_count = 0  # how many entries of exec_stack are False
@@ -307,28 +174,28 @@ def eval_script(
         executing = false_count == 0
         ok, opcode, data, pc = get_op(script, pc)
         if not ok:
-            raise _fail("BAD_OPCODE")
+            raise script_error("BAD_OPCODE")
         if data is not None and len(data) > MAX_SCRIPT_ELEMENT_SIZE:
-            raise _fail("PUSH_SIZE")
+            raise script_error("PUSH_SIZE")
         # OP_RESERVED (0x50) does not count towards the limit, as in Core.
         if opcode > OP_16:
             op_count += 1
             if op_count > MAX_OPS_PER_SCRIPT:
-                raise _fail("OP_COUNT")
+                raise script_error("OP_COUNT")
         # Disabled opcodes fail even in a branch that is not executed.
         if opcode in DISABLED_OPCODES:
-            raise _fail("DISABLED_OPCODE")
+            raise script_error("DISABLED_OPCODE")
         if opcode == OP_CODESEPARATOR and flags & SCRIPT_VERIFY_CONST_SCRIPTCODE:
-            raise _fail("OP_CODESEPARATOR")
+            raise script_error("OP_CODESEPARATOR")
 
         if executing and opcode <= OP_PUSHDATA4:
             data = data if data is not None else b""  # get_op gives data for every push
             if minimal and not is_minimal_push(data, opcode):
-                raise _fail("MINIMALDATA")
+                raise script_error("MINIMALDATA")
             stack.append(data)
         elif executing or OP_IF <= opcode <= OP_ENDIF:
             if len(stack) < _NEEDS.get(opcode, 0):
-                raise _fail("INVALID_STACK_OPERATION")
+                raise script_error("INVALID_STACK_OPERATION")
 
             if opcode == OP_1NEGATE or OP_1 <= opcode <= OP_16:
                 stack.append(encode_num(opcode - (OP_1 - 1)))
@@ -338,32 +205,30 @@ def eval_script(
                 _lock_time_op(stack, opcode, flags, num, tx, input_index)
             elif opcode == OP_NOP1 or OP_NOP4 <= opcode <= OP_NOP10:
                 if flags & SCRIPT_VERIFY_DISCOURAGE_UPGRADABLE_NOPS:
-                    raise _fail("DISCOURAGE_UPGRADABLE_NOPS")
+                    raise script_error("DISCOURAGE_UPGRADABLE_NOPS")
             elif opcode in (OP_IF, OP_NOTIF):
                 value = False
                 if executing:
                     if not stack:  # Core's vectors (2026) name this a stack error
-                        raise _fail("INVALID_STACK_OPERATION")
+                        raise script_error("INVALID_STACK_OPERATION")
                     value = cast_to_bool(stack.pop()) != (opcode == OP_NOTIF)
                 exec_stack.append(value)
                 false_count += not value
             elif opcode == OP_ELSE:
                 if not exec_stack:
-                    raise _fail("UNBALANCED_CONDITIONAL")
+                    raise script_error("UNBALANCED_CONDITIONAL")
                 false_count += 1 if exec_stack[-1] else -1
                 exec_stack[-1] = not exec_stack[-1]
             elif opcode == OP_ENDIF:
                 if not exec_stack:
-                    raise _fail("UNBALANCED_CONDITIONAL")
+                    raise script_error("UNBALANCED_CONDITIONAL")
                 false_count -= not exec_stack.pop()
             elif opcode == OP_VERIFY:
                 if not cast_to_bool(stack[-1]):
-                    raise _fail("VERIFY")
+                    raise script_error("VERIFY")
                 stack.pop()
             elif opcode == OP_RETURN:
-                raise _fail("OP_RETURN")
-            elif opcode in _HASHES:
-                stack.append(_HASHES[opcode](stack.pop()))
+                raise script_error("OP_RETURN")
             elif opcode == OP_CODESEPARATOR:
                 begin_code_hash = pc
             elif opcode in (OP_CHECKSIG, OP_CHECKSIGVERIFY):
@@ -373,25 +238,25 @@ def eval_script(
                 check_pubkey_encoding(pub, flags)
                 success = check_ecdsa_signature(sig, pub, script_code, tx, input_index)
                 if not success and flags & SCRIPT_VERIFY_NULLFAIL and sig:
-                    raise _fail("NULLFAIL")
+                    raise script_error("NULLFAIL")
                 del stack[-2:]
                 if opcode == OP_CHECKSIGVERIFY:
                     if not success:
-                        raise _fail("CHECKSIGVERIFY")
+                        raise script_error("CHECKSIGVERIFY")
                 else:
-                    stack.append(_TRUE if success else _FALSE)
+                    stack.append(TRUE if success else FALSE)
             elif opcode in (OP_CHECKMULTISIG, OP_CHECKMULTISIGVERIFY):
                 op_count = _checkmultisig(
                     stack, script[begin_code_hash:], opcode, flags, op_count, tx, input_index
                 )
             else:
-                _stack_op(stack, altstack, opcode, num)
+                run_stack_op(stack, altstack, opcode, num)
 
         if len(stack) + len(altstack) > MAX_STACK_SIZE:
-            raise _fail("STACK_SIZE")
+            raise script_error("STACK_SIZE")
 
     if exec_stack:
-        raise _fail("UNBALANCED_CONDITIONAL")
+        raise script_error("UNBALANCED_CONDITIONAL")
 
 
 def _lock_time_op(
@@ -408,17 +273,17 @@ def _lock_time_op(
         # (both soft forks are active), and its tx_valid vectors rely on that.
         return
     if not stack:
-        raise _fail("INVALID_STACK_OPERATION")
+        raise script_error("INVALID_STACK_OPERATION")
     # 5-byte operands: lock times are uint32, beyond the range of a 4-byte script number.
     value = num(stack[-1], 5)
     if value < 0:
-        raise _fail("NEGATIVE_LOCKTIME")
+        raise script_error("NEGATIVE_LOCKTIME")
     if opcode == OP_CHECKLOCKTIMEVERIFY:
         if not check_lock_time(value, tx, input_index):
-            raise _fail("UNSATISFIED_LOCKTIME")
+            raise script_error("UNSATISFIED_LOCKTIME")
     elif not value & SEQUENCE_LOCKTIME_DISABLE_FLAG:  # a disabled relative lock is a NOP
         if not check_sequence(value, tx, input_index):
-            raise _fail("UNSATISFIED_LOCKTIME")
+            raise script_error("UNSATISFIED_LOCKTIME")
 
 
 def _script_code(script_code: bytes, sigs: list[bytes], flags: int) -> bytes:
@@ -426,87 +291,8 @@ def _script_code(script_code: bytes, sigs: list[bytes], flags: int) -> bytes:
     for sig in sigs:
         script_code, found = find_and_delete(script_code, push_data(sig))
         if found and flags & SCRIPT_VERIFY_CONST_SCRIPTCODE:
-            raise _fail("SIG_FINDANDDELETE")
+            raise script_error("SIG_FINDANDDELETE")
     return script_code
-
-
-def _stack_op(stack: list[bytes], altstack: list[bytes], opcode: int, num) -> None:
-    """Stack manipulation, equality and arithmetic; the stack depth was checked already."""
-    if opcode == OP_TOALTSTACK:
-        altstack.append(stack.pop())
-    elif opcode == OP_FROMALTSTACK:
-        if not altstack:
-            raise _fail("INVALID_ALTSTACK_OPERATION")
-        stack.append(altstack.pop())
-    elif opcode == OP_2DROP:
-        del stack[-2:]
-    elif opcode == OP_2DUP:
-        stack.extend(stack[-2:])
-    elif opcode == OP_3DUP:
-        stack.extend(stack[-3:])
-    elif opcode == OP_2OVER:
-        stack.extend(stack[-4:-2])
-    elif opcode == OP_2ROT:
-        moved = stack[-6:-4]
-        del stack[-6:-4]
-        stack.extend(moved)
-    elif opcode == OP_2SWAP:
-        stack[-4:] = stack[-2:] + stack[-4:-2]
-    elif opcode == OP_IFDUP:
-        if cast_to_bool(stack[-1]):
-            stack.append(stack[-1])
-    elif opcode == OP_DEPTH:
-        stack.append(encode_num(len(stack)))
-    elif opcode == OP_DROP:
-        stack.pop()
-    elif opcode == OP_DUP:
-        stack.append(stack[-1])
-    elif opcode == OP_NIP:
-        del stack[-2]
-    elif opcode == OP_OVER:
-        stack.append(stack[-2])
-    elif opcode in (OP_PICK, OP_ROLL):
-        n = num(stack[-1])
-        stack.pop()
-        if n < 0 or n >= len(stack):
-            raise _fail("INVALID_STACK_OPERATION")
-        item = stack[-n - 1]
-        if opcode == OP_ROLL:
-            del stack[-n - 1]
-        stack.append(item)
-    elif opcode == OP_ROT:
-        stack.append(stack.pop(-3))
-    elif opcode == OP_SWAP:
-        stack[-2], stack[-1] = stack[-1], stack[-2]
-    elif opcode == OP_TUCK:
-        stack.insert(-2, stack[-1])
-    elif opcode == OP_SIZE:
-        stack.append(encode_num(len(stack[-1])))
-    elif opcode in (OP_EQUAL, OP_EQUALVERIFY):
-        equal = stack.pop() == stack.pop()
-        if opcode == OP_EQUALVERIFY:
-            if not equal:
-                raise _fail("EQUALVERIFY")
-        else:
-            stack.append(_TRUE if equal else _FALSE)
-    elif opcode in _UNARY:
-        stack.append(encode_num(_UNARY[opcode](num(stack.pop()))))
-    elif opcode in _BINARY:
-        a, b = num(stack[-2]), num(stack[-1])
-        del stack[-2:]
-        result = _BINARY[opcode](a, b)
-        if opcode == OP_NUMEQUALVERIFY:
-            if not result:
-                raise _fail("NUMEQUALVERIFY")
-        else:
-            stack.append(encode_num(result))
-    elif opcode == OP_WITHIN:
-        x, low, high = num(stack[-3]), num(stack[-2]), num(stack[-1])
-        del stack[-3:]
-        stack.append(_TRUE if low <= x < high else _FALSE)
-    else:
-        # Reserved, VER/VERIF/VERNOTIF, CHECKSIGADD, unassigned: fail when executed.
-        raise _fail("BAD_OPCODE")
 
 
 def _checkmultisig(
@@ -526,27 +312,27 @@ def _checkmultisig(
     minimal = bool(flags & SCRIPT_VERIFY_MINIMALDATA)
     i = 1
     if len(stack) < i:
-        raise _fail("INVALID_STACK_OPERATION")
+        raise script_error("INVALID_STACK_OPERATION")
     n_keys = decode_num(stack[-i], minimal)
     if n_keys < 0 or n_keys > MAX_PUBKEYS_PER_MULTISIG:
-        raise _fail("PUBKEY_COUNT")
+        raise script_error("PUBKEY_COUNT")
     op_count += n_keys
     if op_count > MAX_OPS_PER_SCRIPT:
-        raise _fail("OP_COUNT")
+        raise script_error("OP_COUNT")
     i += 1
     ikey = i
     ikey2 = n_keys + 2  # items above the signatures: used to find them for NULLFAIL
     i += n_keys
     if len(stack) < i:
-        raise _fail("INVALID_STACK_OPERATION")
+        raise script_error("INVALID_STACK_OPERATION")
     n_sigs = decode_num(stack[-i], minimal)
     if n_sigs < 0 or n_sigs > n_keys:
-        raise _fail("SIG_COUNT")
+        raise script_error("SIG_COUNT")
     i += 1
     isig = i
     i += n_sigs
     if len(stack) < i:
-        raise _fail("INVALID_STACK_OPERATION")
+        raise script_error("INVALID_STACK_OPERATION")
 
     script_code = _script_code(script_code, [stack[-isig - k] for k in range(n_sigs)], flags)
     success = True
@@ -567,20 +353,20 @@ def _checkmultisig(
     while i > 1:  # pop the arguments, checking NULLFAIL on the signatures
         i -= 1
         if not success and flags & SCRIPT_VERIFY_NULLFAIL and not ikey2 and stack[-1]:
-            raise _fail("NULLFAIL")
+            raise script_error("NULLFAIL")
         if ikey2 > 0:
             ikey2 -= 1
         stack.pop()
     if not stack:
-        raise _fail("INVALID_STACK_OPERATION")
+        raise script_error("INVALID_STACK_OPERATION")
     if flags & SCRIPT_VERIFY_NULLDUMMY and stack[-1]:
-        raise _fail("SIG_NULLDUMMY")
+        raise script_error("SIG_NULLDUMMY")
     stack.pop()
     if opcode == OP_CHECKMULTISIGVERIFY:
         if not success:
-            raise _fail("CHECKMULTISIGVERIFY")
+            raise script_error("CHECKMULTISIGVERIFY")
     else:
-        stack.append(_TRUE if success else _FALSE)
+        stack.append(TRUE if success else FALSE)
     return op_count
 
 
@@ -598,11 +384,11 @@ def verify_script(
     Raises `ScriptError` with Core's error code otherwise.
     """
     if flags & SCRIPT_VERIFY_SIGPUSHONLY and not is_push_only(script_sig):
-        raise _fail("SIG_PUSHONLY")
+        raise script_error("SIG_PUSHONLY")
     stack: list[bytes] = []
     eval_script(stack, script_sig, flags, tx, input_index)
     eval_script(stack, script_pubkey, flags, tx, input_index)
     if not stack or not cast_to_bool(stack[-1]):
-        raise _fail("EVAL_FALSE")
+        raise script_error("EVAL_FALSE")
     if flags & SCRIPT_VERIFY_CLEANSTACK and len(stack) != 1:
-        raise _fail("CLEANSTACK")
+        raise script_error("CLEANSTACK")

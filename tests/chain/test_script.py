@@ -315,6 +315,15 @@ def test_stack_ops_sample():
     assert stack == [b"\x02", b"\x03", b"\x01", b"\x0c", b"\x04"]
 
 
+def test_error_texts_stay_importable_from_the_interpreter():
+    # Core's error texts moved to script_error.py; the interpreter still exports them.
+    from sandbox_chain import interpreter, script_error
+
+    assert interpreter.ERROR_MESSAGES is script_error.ERROR_MESSAGES
+    err = script_error.script_error("EQUALVERIFY")
+    assert err.code == "EQUALVERIFY" and "OP_EQUALVERIFY" in str(err)
+
+
 # --- robustness -------------------------------------------------------------------------------
 
 
