@@ -156,6 +156,13 @@ def merkle_parent(left: bytes, right: bytes) -> bytes:
     return hash256(left + right)
 
 
+def _parent_level(level: list[bytes]) -> list[bytes]:
+    """The level above: an odd count repeats its last hash, then each pair is hashed."""
+    if len(level) % 2:
+        level = [*level, level[-1]]
+    return [merkle_parent(level[i], level[i + 1]) for i in range(0, len(level), 2)]
+
+
 def merkle_root(hashes: Sequence[bytes]) -> tuple[bytes, bool]:
     """Bitcoin's Merkle root of `hashes` (internal byte order) and the `mutated` flag.
 
@@ -168,12 +175,10 @@ def merkle_root(hashes: Sequence[bytes]) -> tuple[bytes, bool]:
     level = list(hashes)
     mutated = False
     while len(level) > 1:
-        for pos in range(0, len(level) - 1, 2):
-            if level[pos] == level[pos + 1]:
-                mutated = True
-        if len(level) % 2:
-            level.append(level[-1])
-        level = [hash256(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+        # Compared before padding: the repeated last hash of an odd level is not a mutation.
+        if any(level[pos] == level[pos + 1] for pos in range(0, len(level) - 1, 2)):
+            mutated = True
+        level = _parent_level(level)
     if not level:
         return ZERO_HASH, mutated
     return level[0], mutated
@@ -192,10 +197,9 @@ def merkle_proof(hashes: Sequence[bytes], index: int) -> list[bytes]:
     branch: list[bytes] = []
     pos = index
     while len(level) > 1:
-        if len(level) % 2:
-            level.append(level[-1])
-        branch.append(level[pos ^ 1])
-        level = [hash256(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+        sibling = pos ^ 1
+        branch.append(level[sibling] if sibling < len(level) else level[pos])
+        level = _parent_level(level)
         pos //= 2
     return branch
 
@@ -208,7 +212,7 @@ def merkle_root_from_proof(leaf: bytes, index: int, branch: Sequence[bytes]) -> 
     """
     node = leaf
     for sibling in branch:
-        node = hash256(sibling + node) if index & 1 else hash256(node + sibling)
+        node = merkle_parent(sibling, node) if index & 1 else merkle_parent(node, sibling)
         index >>= 1
     return node
 
