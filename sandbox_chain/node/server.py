@@ -193,6 +193,7 @@ class HTTPService(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    max_connections = 64  # one thread each; more at once are turned away with 429
 
     def __init__(
         self,
@@ -211,6 +212,29 @@ class HTTPService(ThreadingHTTPServer):
         self.read_timeout = read_timeout
         self.name = name
         self._thread: threading.Thread | None = None
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Serve a connection on its own thread, unless all slots are taken (then 429)."""
+        if not self._slots.acquire(blocking=False):
+            try:
+                request.sendall(
+                    b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 30\r\nConnection: close\r\n\r\n"
+                    b'{"error":"too many requests"}\n'
+                )
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        """The stdlib's per-connection thread body, releasing the slot at the end."""
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
     @property
     def port(self) -> int:

@@ -75,7 +75,12 @@ class NodeProcess:
 
         wait_for(ready, START_TIMEOUT, what="node start")
         self.port = self.info["port"]
-        self.rpc = RPCClient.from_datadir(self.datadir, timeout=30)
+        if "--rpcpassword" in self.args:  # fixed credentials instead of the cookie file
+            user = self.args[self.args.index("--rpcuser") + 1]
+            password = self.args[self.args.index("--rpcpassword") + 1]
+            self.rpc = RPCClient(self.info["rpc_url"], user, password, timeout=30)
+        else:
+            self.rpc = RPCClient.from_datadir(self.datadir, timeout=30)
         wait_for(lambda: self.rpc.getblockcount() is not None, what="rpc")
         return self
 

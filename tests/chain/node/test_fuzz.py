@@ -10,6 +10,7 @@ import time
 
 import pytest
 import requests
+from nodekit import wait_for
 
 from sandbox_chain.node.app import build_dispatcher
 
@@ -194,3 +195,21 @@ def test_malformed_http_never_gets_a_5xx(node):
             status = int(reply.split(b" ", 2)[1])
             assert status < 500, (payload[:60], reply[:100])
     assert node.rpc.getblockcount() >= 0 and node.proc.poll() is None
+
+
+def test_connection_flood_is_turned_away_and_the_node_recovers(node):
+    host, port = node.url.split("//")[1].split(":")
+    socks = [socket.create_connection((host, int(port)), timeout=10) for _ in range(80)]
+    try:
+        refused = 0
+        for s in socks[64:]:
+            s.settimeout(5)
+            try:
+                refused += s.recv(100).startswith(b"HTTP/1.1 429")
+            except TimeoutError:
+                pass
+        assert refused >= 10
+    finally:
+        for s in socks:
+            s.close()
+    wait_for(lambda: node.rpc.getblockcount() >= 0, what="node answers again")

@@ -138,6 +138,14 @@ def test_misbehaving_peer_is_banned_and_its_block_never_becomes_tip(node_factory
         # Garbage before a handshake is refused; a wrong genesis is refused.
         assert evil.send(n, "/p2p/inv", b"\x00\xffgarbage") == 403
         assert evil.send(n, "/p2p/version", b"{}") == 400
+        other_net = {
+            "network": "classroom",
+            "genesis": "11" * 32,
+            "height": 0,
+            "port": 1,
+            "nonce": 1,
+        }
+        assert evil.send(n, "/p2p/version", json.dumps(other_net).encode()) == 400
         assert evil.handshake(n) == 200
         # Garbage after the handshake: 400s and misbehaviour points, the node keeps serving.
         assert evil.send(n, "/p2p/inv", b"not json") == 400

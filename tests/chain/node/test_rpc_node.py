@@ -243,3 +243,25 @@ def test_amounts_are_written_with_eight_decimals(funded):
     r = post(funded, json.dumps(body))
     assert '"value":50.00000000' in r.text
     assert base64  # the client above builds Basic auth itself
+
+
+def test_rpcuser_and_rpcpassword_replace_the_cookie(node_factory):
+    n = node_factory("userpass", "--rpcuser", "alice", "--rpcpassword", "s3cret")
+    assert not (n.datadir / ".cookie").exists()
+    assert n.rpc.getblockcount() == 0
+    ok = requests.post(
+        n.url + "/", data=b'{"method":"uptime","id":1}', auth=("alice", "s3cret"), timeout=10
+    )
+    assert ok.status_code == 200 and ok.json()["result"] >= 0
+    bad = requests.post(n.url + "/", data=b"{}", auth=("alice", "nope"), timeout=10)
+    assert bad.status_code == 401
+
+
+def test_clean_stop_removes_the_cookie_and_keeps_the_chain(node_factory):
+    n = node_factory("stopper")
+    n.rpc.generatetoaddress(2, ADDRESS)
+    assert n.rpc.stop() == "Lune node stopping"
+    assert n.proc.wait(20) == 0
+    assert not (n.datadir / ".cookie").exists() and not (n.datadir / "node.json").exists()
+    n.start()
+    assert n.rpc.getblockcount() == 2
