@@ -165,6 +165,10 @@ class ChainQueries:
         )
         return [(bytes(t), bytes(b), h) for t, b, h in rows]
 
+    def utxo_count(self) -> int:
+        """How many unspent outputs the active chain has."""
+        return int(self.storage.conn.execute("SELECT COUNT(*) FROM utxo").fetchone()[0])
+
     def utxo_snapshot(self) -> dict[OutKey, Coin]:
         """The whole UTXO set (tests and the crash check compare it with a replay)."""
         return {

@@ -105,7 +105,7 @@ def info(datadir: str, network: str) -> None:
         click.echo(f"height:    {c.height}")
         click.echo(f"tip:       {hash_to_hex(c.tip)}")
         click.echo(f"mempool:   {len(c.mempool)} transactions")
-        click.echo(f"utxos:     {len(c.utxo_snapshot())}")
+        click.echo(f"utxos:     {c.utxo_count()}")
         for tip in c.chain_tips():
             click.echo(
                 f"chain tip: {hash_to_hex(tip.hash)} height {tip.height} "

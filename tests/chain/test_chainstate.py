@@ -83,6 +83,7 @@ def test_queries(tmp_path_factory, tmp_path):
         assert chain.get_transaction(b"\x00" * 32) is None
         coins = chain.utxos_for_script(SPK)
         assert len(coins) == chain.height and all(c.is_coinbase for _, c in coins)
+        assert chain.utxo_count() == len(chain.utxo_snapshot()) == chain.height
         history = chain.script_history(SPK)
         assert len(history) == chain.height
         loc = chain.locator()
