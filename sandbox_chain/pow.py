@@ -15,6 +15,7 @@ processes (CPython runs one thread of Python at a time, so threads would not hel
 from __future__ import annotations
 
 import hashlib
+import math
 import multiprocessing
 import queue
 import struct
@@ -118,9 +119,14 @@ def difficulty(bits: int) -> float:
     """How many times harder than mainnet's minimum (bits 0x1d00ffff) `bits` is (GetDifficulty).
 
     This is the `difficulty` that Bitcoin Core's RPCs show; it is a float, for display only.
+    A zero mantissa gives infinity, as Core's division of doubles does (such bits never pass
+    `check_proof_of_work`).
     """
     shift = (bits >> 24) & 0xFF
-    diff = 0x0000FFFF / (bits & 0x00FFFFFF)
+    mantissa = bits & 0x00FFFFFF
+    if mantissa == 0:
+        return math.inf
+    diff = 0x0000FFFF / mantissa
     while shift < 29:
         diff *= 256.0
         shift += 1

@@ -10,6 +10,7 @@ and from real mainnet blocks (../shared/vectors/blocks).
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import replace
 
 import pytest
@@ -164,6 +165,13 @@ def test_block_work():
 def test_difficulty(bits, expected):
     # blockchain_tests.cpp compares to 6 decimals (RejectDifficultyMismatch).
     assert difficulty(bits) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize("bits", [0x1D000000, 0x00000000, 0x03000000])
+def test_difficulty_of_a_zero_mantissa_is_infinite_as_in_core(bits):
+    # GetDifficulty divides doubles: 0xffff / 0.0 is +inf in C++, not an exception. Such bits
+    # never pass check_proof_of_work, but an RPC may still be asked to show them.
+    assert difficulty(bits) == math.inf
 
 
 # --- CalculateNextWorkRequired (pow_tests.cpp, mainnet) -------------------------------------
