@@ -202,6 +202,11 @@ def _worker_init() -> None:
     os.close(devnull)
 
 
+def _warm_up() -> None:
+    import nbclient  # noqa: F401
+    import nbgrader.apps  # noqa: F401
+
+
 @contextlib.contextmanager
 def _kernel_stderr_silenced():
     """The same as `_worker_init`, for a check run in this process: restore stderr after."""
@@ -229,9 +234,9 @@ def check_course(
         course.module(module_id)
     with tempfile.TemporaryDirectory(prefix="lune-check-") as tmp:
         template = Path(tmp) / "gradebook.db"
-        create_gradebook(template, course.id)
         args = [(str(course.root), m, str(template)) for m in ids]
         if workers <= 1 or len(ids) <= 1:
+            create_gradebook(template, course.id)
             reports = []
             for a in args:
                 with _kernel_stderr_silenced():
@@ -240,7 +245,13 @@ def check_course(
                     on_report(reports[-1])
             return reports
         ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(min(workers, len(ids)), ctx, initializer=_worker_init) as pool:
+        n = min(workers, len(ids))
+        with ProcessPoolExecutor(n, ctx, initializer=_worker_init) as pool:
+            # Workers start and import nbgrader while this process creates the gradebook.
+            warm = [pool.submit(_warm_up) for _ in range(n)]
+            create_gradebook(template, course.id)
+            for fut in warm:
+                fut.result()
             futures = [pool.submit(check_module, *a) for a in args]
             reports = []
             for fut in futures:
