@@ -60,17 +60,20 @@ class Faucet:
         self.key: PrivateKey | None = None
         self.db: sqlite3.Connection | None = None
 
+    def _key(self) -> PrivateKey:
+        if self.key is None:
+            raise FaucetError(RPC_MISC_ERROR, "the faucet is not open")
+        return self.key
+
     @property
     def script(self) -> bytes:
         """The faucet's P2PKH scriptPubKey."""
-        assert self.key is not None, "Faucet.open() first"
-        return p2pkh_script(self.key.public_key().hash160())
+        return p2pkh_script(self._key().public_key().hash160())
 
     @property
     def address(self) -> str:
         """The faucet's address (mine to it to refill a classroom faucet)."""
-        assert self.key is not None, "Faucet.open() first"
-        return self.key.public_key().address(self.node.params)
+        return self._key().public_key().address(self.node.params)
 
     def open(self) -> None:
         """Load (or create) the key and the rate-limit table."""
@@ -135,7 +138,8 @@ class Faucet:
                 RPC_INVALID_PARAMETER, f"amount must be between 0 and {MAX_PAYMENT // 10**8} coins"
             )
         with self.lock:
-            assert self.db is not None
+            if self.db is None:
+                raise FaucetError(RPC_MISC_ERROR, "the faucet is not open")
             row = self.db.execute(
                 "SELECT paid_at FROM payouts WHERE address=?", (address,)
             ).fetchone()
@@ -147,11 +151,11 @@ class Faucet:
                     f"faucet: {address} was paid recently; try again in {wait} s",
                 )
             tx = None
-            for attempt in range(2):
+            for attempt in range(2):  # on regtest: refill once, then try again
                 coins = self.node.chain_call(self._spendable)
                 try:
                     tx = build_transaction(
-                        coins, [(target, value)], self.script, FAUCET_FEE_RATE, [self.key]
+                        coins, [(target, value)], self.script, FAUCET_FEE_RATE, [self._key()]
                     )
                     break
                 except WalletError as exc:
@@ -163,7 +167,8 @@ class Faucet:
                         RPC_WALLET_INSUFFICIENT_FUNDS,
                         f"faucet is empty ({exc}); mine blocks to {self.address} to refill it",
                     ) from None
-            assert tx is not None
+            if tx is None:
+                raise FaucetError(RPC_WALLET_INSUFFICIENT_FUNDS, "faucet is empty")
             try:
                 txid = self.node.accept_tx(tx)
             except ValidationError as err:

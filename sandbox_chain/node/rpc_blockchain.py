@@ -78,7 +78,8 @@ def register(d: Dispatcher, node: Node) -> None:
     def getblockchaininfo() -> dict[str, Any]:
         def run(c: Chain) -> dict[str, Any]:
             info = c.get_header_info(c.tip)
-            assert info is not None  # the tip is always indexed
+            if info is None:  # cannot happen: the tip is always indexed
+                raise RPCError(RPC_MISC_ERROR, "tip not in the block index")
             headers = max((t.height for t in c.chain_tips() if t.status != "invalid"), default=0)
             db = node.datadir / "chain.sqlite"
             return {
