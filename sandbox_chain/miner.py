@@ -8,7 +8,6 @@ plus fees whose scriptSig starts with the BIP34 height) and `rpc/mining.cpp`
 
 from __future__ import annotations
 
-import time as _time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -61,7 +60,8 @@ def create_block_template(
     """
     height = chain.height + 1
     mtp = chain.median_time_past()
-    block_time = max(mtp + 1, int(_time.time()) if time is None else time)
+    # The chain's clock (real time, unless a test fixed it); never before the median time past.
+    block_time = max(mtp + 1, int(chain.clock()) if time is None else time)
     fees = 0
     if extra_txs is not None:
         txs = list(extra_txs)
