@@ -5,7 +5,8 @@ the library's raw validation rate of the same transactions in the same run.
    out into N independent P2PKH coins (one confirmed block).
 2. N signed 1-in-1-out transactions are prepared (signing is not timed).
 3. Baseline: the same N transactions accepted by an in-process `Chain.accept_to_mempool` on a
-   copy of the same chain (consensus + policy + script checks, no HTTP).
+   copy of the same chain (consensus + policy + script checks, no HTTP); best of three rounds,
+   signature cache emptied before each.
 4. Node: the N transactions sent with `sendrawtransaction` to node 0 over HTTP (two client
    threads, keep-alive), timing (a) node 0's acceptance and (b) the moment all three mempools
    hold all N (relay: inv, then getdata by each peer).
@@ -94,10 +95,15 @@ def baseline(rpc, spends: list[Transaction], workdir: Path) -> float:
         for height in range(1, rpc.call("getblockcount") + 1):
             raw = rpc.call("getblock", rpc.call("getblockhash", height), 0)
             chain.submit_block(Block.parse(bytes.fromhex(raw)))
-        start = time.perf_counter()
-        for tx in spends:
-            chain.accept_to_mempool(tx)
-        return len(spends) / (time.perf_counter() - start)
+        best = 0.0
+        for _ in range(3):  # best of three: the machine is shared
+            chain.mempool.clear()
+            chain.script_cache.clear()  # no head start from the previous round
+            start = time.perf_counter()
+            for tx in spends:
+                chain.accept_to_mempool(tx)
+            best = max(best, len(spends) / (time.perf_counter() - start))
+        return best
     finally:
         chain.close()
 

@@ -143,11 +143,27 @@ class Node:
                 listener(after, source)
         return verdict
 
-    def accept_tx(self, tx: Transaction, source: Any = None) -> bytes:
-        """Put a transaction in the mempool (raising `ValidationError`) and announce it."""
-        txid = self.chain_call(lambda chain: chain.accept_to_mempool(tx))
-        for listener in self.on_tx:
-            listener(txid, source)
+    def accept_tx(
+        self,
+        tx: Transaction,
+        source: Any = None,
+        precheck: Callable[[Chain], bool] | None = None,
+    ) -> bytes:
+        """Put a transaction in the mempool (raising `ValidationError`) and announce it.
+
+        `precheck(chain)`, run first in the same chain-thread call, may raise, or return True
+        to skip acceptance (the transaction is already there: nothing to announce).
+        """
+
+        def run(chain: Chain) -> tuple[bytes, bool]:
+            if precheck is not None and precheck(chain):
+                return tx.txid(), False
+            return chain.accept_to_mempool(tx), True
+
+        txid, added = self.chain_call(run)
+        if added:
+            for listener in self.on_tx:
+                listener(txid, source)
         return txid
 
     # --- life cycle -------------------------------------------------------------------------

@@ -163,10 +163,8 @@ def register(d: Dispatcher, node: Node) -> None:
                     )
             return False
 
-        if call(precheck):
-            return hash_to_hex(txid)
         try:
-            node.accept_tx(tx)
+            node.accept_tx(tx, precheck=precheck)
         except ValidationError as err:
             raise tx_error(err) from None
         return hash_to_hex(txid)
