@@ -137,8 +137,12 @@ def difficulty(bits: int) -> float:
 
 
 def difficulty_adjustment_interval(params: NetworkParams) -> int:
-    """Blocks between two retargets: target timespan / target spacing (2016 on mainnet)."""
-    return params.target_timespan // params.target_spacing
+    """Blocks between two retargets: target timespan / target spacing (2016 on mainnet).
+
+    The same as `params.difficulty_adjustment_interval` (Core's
+    `Consensus::Params::DifficultyAdjustmentInterval`), which it reads.
+    """
+    return params.difficulty_adjustment_interval
 
 
 def next_work_required(
