@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .encoding import ByteReader, encode_varint, hash_to_hex
+from .encoding import ByteReader, encode_varint, hash_to_hex, parse_hex
 from .errors import ParseError
 from .hashes import hash256
 
@@ -163,11 +163,7 @@ class Transaction:
     @classmethod
     def from_hex(cls, text: str) -> Transaction:
         """Parse a transaction from hex text (as `getrawtransaction` shows it)."""
-        try:
-            data = bytes.fromhex(text)
-        except (ValueError, TypeError) as exc:
-            raise ParseError("transaction hex is not valid hex") from exc
-        return cls.parse(data)
+        return cls.parse(parse_hex(text))
 
     # --- serialization -------------------------------------------------------------------
 
