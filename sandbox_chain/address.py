@@ -21,10 +21,7 @@ from typing import Any
 
 from .encoding import b58check_decode, b58check_encode
 from .errors import ParseError
-
-# Script opcodes of the P2PKH template (script.py owns the full opcode table; these four bytes
-# are all an address needs, and importing script.py here would make keys depend on it).
-_OP_DUP, _OP_HASH160, _OP_EQUALVERIFY, _OP_CHECKSIG = 0x76, 0xA9, 0x88, 0xAC
+from .script import p2pkh_script
 
 
 @dataclass(frozen=True)
@@ -92,11 +89,9 @@ def network_prefixes(network: Any = DEFAULT_NETWORK) -> AddressPrefixes:
 # --- P2PKH addresses -------------------------------------------------------------------------
 
 
-def p2pkh_script_pubkey(h160: bytes) -> bytes:
-    """The P2PKH locking script for a 20-byte public-key hash (25 bytes)."""
-    if len(h160) != 20:
-        raise ValueError(f"a public-key hash is 20 bytes, got {len(h160)}")
-    return bytes([_OP_DUP, _OP_HASH160, 20]) + h160 + bytes([_OP_EQUALVERIFY, _OP_CHECKSIG])
+# The P2PKH locking script for a 20-byte public-key hash; script.py builds it, this is the name
+# it had here.
+p2pkh_script_pubkey = p2pkh_script
 
 
 def address_from_pubkey_hash(h160: bytes, network: Any = DEFAULT_NETWORK) -> str:
@@ -131,7 +126,7 @@ def decode_address(address: str, network: Any = DEFAULT_NETWORK) -> bytes:
     """
     if not isinstance(address, str):
         raise ParseError("an address is text")
-    return p2pkh_script_pubkey(decode_address_hash(address, network))
+    return p2pkh_script(decode_address_hash(address, network))
 
 
 # --- WIF ---------------------------------------------------------------------------------------

@@ -378,7 +378,7 @@ def script_to_asm(script: bytes) -> str:
 def p2pkh_script(h160: bytes) -> bytes:
     """Pay to public-key hash: DUP HASH160 <20 bytes> EQUALVERIFY CHECKSIG."""
     if len(h160) != 20:
-        raise ValueError("a public-key hash is 20 bytes")
+        raise ValueError(f"a public-key hash is 20 bytes, got {len(h160)}")
     return bytes([OP_DUP, OP_HASH160, 20]) + h160 + bytes([OP_EQUALVERIFY, OP_CHECKSIG])
 
 
