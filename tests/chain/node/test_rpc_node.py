@@ -6,6 +6,7 @@ import base64
 import decimal
 import json
 import os
+import signal
 import stat
 
 import pytest
@@ -18,6 +19,7 @@ from sandbox_chain.params import REGTEST
 from sandbox_chain.script import p2pkh_script
 from sandbox_chain.sighash import sign_p2pkh_input
 from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
+from sandbox_chain.wallet import multisig_output
 
 pytestmark = pytest.mark.network
 
@@ -51,8 +53,8 @@ def funded(node):
     return node
 
 
-def spend_first_coinbase(node, fee=10_000, to=SCRIPT) -> Transaction:
-    block = node.rpc.getblock(node.rpc.getblockhash(1), 2)
+def spend_first_coinbase(node, fee=10_000, to=SCRIPT, height=1) -> Transaction:
+    block = node.rpc.getblock(node.rpc.getblockhash(height), 2)
     cb = block["tx"][0]
     value = round(decimal.Decimal(str(cb["vout"][0]["value"])) * 100_000_000)
     tx = Transaction(
@@ -265,3 +267,31 @@ def test_clean_stop_removes_the_cookie_and_keeps_the_chain(node_factory):
     assert not (n.datadir / ".cookie").exists() and not (n.datadir / "node.json").exists()
     n.start()
     assert n.rpc.getblockcount() == 2
+    assert n.stop(signal.SIGTERM) == 0  # SIGTERM: the same clean stop
+    assert not (n.datadir / ".cookie").exists()
+
+
+def test_generateblock_submitblock_and_multisig_outputs(funded):
+    rpc = funded.rpc
+    pubs = [PrivateKey.from_int(i).public_key().sec().hex() for i in (21, 22, 23)]
+    desc = multisig_output(2, pubs)["descriptor"]
+    [mined] = rpc.generatetoaddress(1, desc)  # a coinbase paid to a bare 2-of-3 script
+    assert rpc.getblock(mined, 2)["tx"][0]["vout"][0]["scriptPubKey"]["type"] == "multisig"
+    scan = rpc.scantxoutset("start", [desc])
+    assert scan["success"] and [u["height"] for u in scan["unspents"]] == [rpc.getblockcount()]
+    assert rpc.decodescript(desc[4:-1])["type"] == "multisig"
+    # generateblock with an explicit transaction from the mempool.
+    tx = spend_first_coinbase(funded, fee=30_000, to=p2pkh_script(b"\x01" * 20), height=2)
+    rpc.sendrawtransaction(tx.serialize().hex())
+    assert rpc.getmempoolentry(tx.txid_hex)["fees"]["base"] == decimal.Decimal("0.0003")
+    block = rpc.generateblock(ADDRESS, [tx.txid_hex])
+    assert rpc.getblock(block["hash"])["tx"][1] == tx.txid_hex
+    assert rpc.getrawmempool() == []
+    # A block built but not submitted, then submitted by hand; a second time: duplicate.
+    built = rpc.generateblock(ADDRESS, [], False)
+    assert rpc.getbestblockhash() != built["hash"]
+    assert rpc.submitblock(built["hex"]) is None and rpc.getbestblockhash() == built["hash"]
+    assert rpc.submitblock(built["hex"]) == "duplicate"
+    assert rpc_error(funded, "submitblock", "00").code == -22
+    assert rpc_error(funded, "getmempoolentry", "00" * 32).code == -5
+    assert rpc.echo(1, "a", [True]) == [1, "a", [True]]
