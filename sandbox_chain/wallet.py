@@ -31,8 +31,8 @@ from .bip32 import master_key_from_seed
 from .errors import ChainError
 from .keys import PrivateKey, PublicKey
 from .params import NetworkParams, get_params
-from .script import multisig_script, p2pkh_script
-from .sighash import sign_p2pkh_input
+from .script import classify, multisig_script, p2pkh_script, push_data
+from .sighash import sign_input, sign_p2pkh_input
 from .transaction import OutPoint, Transaction, TxIn, TxOut
 
 WALLET_NAME = "wallet.json"
@@ -135,6 +135,29 @@ def multisig_output(m: int, pubkeys_hex: list[str]) -> dict[str, Any]:
         raise WalletError("standard bare multisig is 1 <= m <= n <= 3 keys")
     script = multisig_script(m, pubs)
     return {"m": m, "n": len(pubs), "script": script.hex(), "descriptor": f"raw({script.hex()})"}
+
+
+def sign_multisig_input(
+    tx: Transaction, input_index: int, keys: list[PrivateKey], script_pubkey: bytes
+) -> bytes:
+    """Sign a bare multisig input in place with m of its keys: scriptSig `OP_0 <sig>...`.
+
+    Signatures are put in the order of the public keys in the script, as OP_CHECKMULTISIG
+    requires; the leading OP_0 feeds its historical off-by-one pop (BIP-147's NULLDUMMY).
+    """
+    kind, details = classify(script_pubkey)
+    if kind != "multisig":
+        raise WalletError(f"the spent output is {kind}, not multisig")
+    m, pubs = details  # type: ignore[misc]
+    by_pub = {k.public_key().sec(True): k for k in keys} | {
+        k.public_key().sec(False): k for k in keys
+    }
+    signers = [by_pub[p] for p in pubs if p in by_pub][:m]
+    if len(signers) < m:
+        raise WalletError(f"{m} of the script's keys are needed, {len(signers)} given")
+    sigs = [sign_input(tx, input_index, k, script_pubkey) for k in signers]
+    tx.vin[input_index].script_sig = b"\x00" + b"".join(push_data(sig) for sig in sigs)
+    return tx.vin[input_index].script_sig
 
 
 def write_wallet_file(path: Path, data: dict[str, Any]) -> None:

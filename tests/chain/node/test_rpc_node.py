@@ -19,7 +19,7 @@ from sandbox_chain.params import REGTEST
 from sandbox_chain.script import p2pkh_script
 from sandbox_chain.sighash import sign_p2pkh_input
 from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
-from sandbox_chain.wallet import multisig_output
+from sandbox_chain.wallet import multisig_output, sign_multisig_input
 
 pytestmark = pytest.mark.network
 
@@ -280,13 +280,26 @@ def test_generateblock_submitblock_and_multisig_outputs(funded):
     scan = rpc.scantxoutset("start", [desc])
     assert scan["success"] and [u["height"] for u in scan["unspents"]] == [rpc.getblockcount()]
     assert rpc.decodescript(desc[4:-1])["type"] == "multisig"
+    # Spend it after maturity with two of the three keys (custody: 2-of-3).
+    rpc.generatetoaddress(100, ADDRESS)
+    cb = rpc.getblock(mined, 2)["tx"][0]
+    value = int(decimal.Decimal(str(cb["vout"][0]["value"])) * 100_000_000)
+    spend = Transaction(
+        2,
+        [TxIn(OutPoint(bytes.fromhex(cb["txid"])[::-1], 0), b"")],
+        [TxOut(value - 10_000, SCRIPT)],
+        0,
+    )
+    keys = [PrivateKey.from_int(23), PrivateKey.from_int(21)]
+    sign_multisig_input(spend, 0, keys, bytes.fromhex(desc[4:-1]))
+    assert rpc.sendrawtransaction(spend.serialize().hex()) == spend.txid_hex
     # generateblock with an explicit transaction from the mempool.
     tx = spend_first_coinbase(funded, fee=30_000, to=p2pkh_script(b"\x01" * 20), height=2)
     rpc.sendrawtransaction(tx.serialize().hex())
     assert rpc.getmempoolentry(tx.txid_hex)["fees"]["base"] == decimal.Decimal("0.0003")
     block = rpc.generateblock(ADDRESS, [tx.txid_hex])
     assert rpc.getblock(block["hash"])["tx"][1] == tx.txid_hex
-    assert rpc.getrawmempool() == []
+    assert tx.txid_hex not in rpc.getrawmempool()
     # A block built but not submitted, then submitted by hand; a second time: duplicate.
     built = rpc.generateblock(ADDRESS, [], False)
     assert rpc.getbestblockhash() != built["hash"]
