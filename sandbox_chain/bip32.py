@@ -268,9 +268,11 @@ def parse_path(path: str) -> list[int]:
         digits = part[:-1] if hardened else part
         if not digits.isascii() or not digits.isdigit():
             raise ParseError(f"bad step {part!r} in derivation path {path!r}")
-        number = int(digits)
-        if number >= HARDENED:
-            raise ParseError(f"step {part!r} is too large: indices are below 2^31 (then ')")
+        # Length first: int() refuses strings of over 4,300 digits with a ValueError.
+        significant = digits.lstrip("0") or "0"
+        if len(significant) > 10 or int(significant) >= HARDENED:
+            raise ParseError(f"step {part[:20]!r} is too large: indices are below 2^31 (then ')")
+        number = int(significant)
         indices.append(number + HARDENED if hardened else number)
     return indices
 

@@ -338,10 +338,11 @@ def script_from_asm(text: str) -> bytes:
     for word in text.split():
         digits = word[1:] if word.startswith("-") else word
         if digits.isdigit() and digits.isascii():
-            n = int(word)
-            if not -0xFFFFFFFF <= n <= 0xFFFFFFFF:
-                raise ParseError(f"number out of range in script: {word}")
-            out += push_int(n)
+            # Length first: int() refuses strings of over 4,300 digits with a ValueError.
+            magnitude = digits.lstrip("0") or "0"
+            if len(magnitude) > 10 or int(magnitude) > 0xFFFFFFFF:
+                raise ParseError(f"number out of range in script: {word[:20]}")
+            out += push_int(-int(magnitude) if word.startswith("-") else int(magnitude))
         elif word.startswith("0x") and len(word) > 2:
             try:
                 out += bytes.fromhex(word[2:])

@@ -130,6 +130,16 @@ def test_parse_path_rejects(path):
         parse_path(path)
 
 
+@pytest.mark.parametrize("step", ["9" * 5000, "9" * 5000 + "'", "0" * 5000 + "1"])
+def test_parse_path_handles_steps_of_thousands_of_digits(step):
+    # int() refuses strings over 4,300 digits with ValueError: a typed path must not leak it.
+    if step.lstrip("0") == "1":
+        assert parse_path("m/" + step) == [1]
+        return
+    with pytest.raises(ParseError, match="too large"):
+        parse_path("m/" + step)
+
+
 def test_seed_length():
     for size in (15, 65):
         with pytest.raises(ValueError):

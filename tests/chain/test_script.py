@@ -196,6 +196,18 @@ def test_asm_round_trip():
         script_from_asm("NOT_AN_OPCODE")
 
 
+@pytest.mark.parametrize("word", ["9" * 5000, "-" + "9" * 5000, "4294967296", "-4294967296"])
+def test_asm_numbers_out_of_range_are_parse_errors(word):
+    # Core's ParseScript accepts -0xFFFFFFFF..0xFFFFFFFF; longer digit strings (even beyond what
+    # int() converts) are the same ParseError.
+    with pytest.raises(ParseError, match="out of range"):
+        script_from_asm(word)
+
+
+def test_asm_numbers_may_have_leading_zeros():
+    assert script_from_asm("0" * 5000 + "16") == bytes([0x60])  # OP_16, as Core reads it
+
+
 def test_flag_names():
     assert parse_flags("P2SH,STRICTENC") == FLAG_NAMES["P2SH"] | FLAG_NAMES["STRICTENC"]
     assert parse_flags("") == parse_flags("NONE") == 0
