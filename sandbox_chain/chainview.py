@@ -146,10 +146,13 @@ class ChainQueries:
 
     def utxos_for_script(self, script_pubkey: bytes) -> list[tuple[OutPoint, Coin]]:
         """Every unspent coin locked by exactly this script (a wallet's balance)."""
+        # script_history records every transaction paying to the script: its unspent outputs
+        # to that script are the coins (no index on utxo.script to maintain).
         rows = self.storage.conn.execute(
-            "SELECT txid, vout, value, script, height, coinbase FROM utxo WHERE script=? "
+            "SELECT txid, vout, value, script, height, coinbase FROM utxo "
+            "WHERE txid IN (SELECT txid FROM script_history WHERE script=?) AND script=? "
             "ORDER BY height, txid, vout",
-            (script_pubkey,),
+            (script_pubkey, script_pubkey),
         )
         return [
             (OutPoint(bytes(t), v), Coin(val, bytes(s), h, bool(cb)))
