@@ -171,8 +171,10 @@ def test_the_real_course_passes_lune_course_check():
     result = CliRunner().invoke(main, ["course", "check"])
     assert "module(s) checked" in result.output
     assert result.exit_code == 0, result.output
-    modules = [line.split()[0] for line in result.output.splitlines()[2:9]]
-    assert modules == [m.id for m in load_course(COURSE).modules]
+    expected = [m.id for m in load_course(COURSE).modules]
+    rows = result.output.splitlines()[2 : 2 + len(expected)]
+    assert [row.split()[0] for row in rows] == expected
+    assert all(row.count("✓") == 7 for row in rows)
 
 
 def test_hidden_region_helper_is_what_nbgrader_strips():
