@@ -105,7 +105,7 @@ def address_from_pubkey_hash(h160: bytes, network: Any = DEFAULT_NETWORK) -> str
 def decode_address_hash(address: str, network: Any = DEFAULT_NETWORK) -> bytes:
     """The 20-byte public-key hash inside a P2PKH address of `network`; ParseError otherwise."""
     prefixes = network_prefixes(network)
-    payload = b58check_decode(address)
+    payload = b58check_decode(address, max_len=21)
     if len(payload) != 21:
         raise ParseError(f"a Base58 address carries 21 bytes, this one {len(payload)}")
     version, body = payload[0], payload[1:]
@@ -148,7 +148,7 @@ def decode_wif(text: str, network: Any = None) -> tuple[bytes, bool, AddressPref
     """
     if not isinstance(text, str):
         raise ParseError("a WIF key is text")
-    payload = b58check_decode(text)
+    payload = b58check_decode(text, max_len=34)
     if len(payload) == 33:
         compressed = False
     elif len(payload) == 34 and payload[33] == 0x01:

@@ -185,7 +185,7 @@ class ExtendedKey:
         """
         if not isinstance(text, str):
             raise ParseError("an extended key is text")
-        data = b58check_decode(text)
+        data = b58check_decode(text, max_len=78)
         if len(data) != 78:
             raise ParseError(f"an extended key is 78 bytes, got {len(data)}")
         version = int.from_bytes(data[:4], "big")

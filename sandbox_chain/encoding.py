@@ -159,11 +159,19 @@ def b58encode(data: bytes) -> str:
     return "1" * zeros + "".join(reversed(out))
 
 
-def b58decode(text: str) -> bytes:
-    """Decode Base58 text. Bitcoin Core tolerates surrounding whitespace; so do we."""
+def b58decode(text: str, max_len: int | None = None) -> bytes:
+    """Decode Base58 text. Bitcoin Core tolerates surrounding whitespace; so do we.
+
+    With `max_len`, text too long to hold at most that many bytes is refused before decoding,
+    whose cost grows with the square of the length (Core's `DecodeBase58` has the same limit).
+    """
     if not isinstance(text, str):
         raise ParseError("Base58 input must be text")
     s = text.strip(" \t\n\v\f\r")
+    # A character carries log2(58) ~ 5.86 bits and a leading '1' one zero byte, so n bytes
+    # never need more than 1.37 n + 1 characters.
+    if max_len is not None and len(s) > max_len * 137 // 100 + 1:
+        raise ParseError(f"Base58 text of {len(s)} characters is too long for {max_len} bytes")
     n = 0
     for c in s:
         try:
@@ -180,9 +188,13 @@ def b58check_encode(payload: bytes) -> str:
     return b58encode(payload + hash256(payload)[:4])
 
 
-def b58check_decode(text: str) -> bytes:
-    """Decode Base58Check text and verify its 4-byte checksum; returns the payload."""
-    raw = b58decode(text)
+def b58check_decode(text: str, max_len: int | None = None) -> bytes:
+    """Decode Base58Check text and verify its 4-byte checksum; returns the payload.
+
+    `max_len` bounds the payload's length as in `b58decode` (addresses carry 21 bytes, WIF keys
+    33 or 34, extended keys 78).
+    """
+    raw = b58decode(text, None if max_len is None else max_len + 4)
     if len(raw) < 4:
         raise ParseError("Base58Check data is shorter than its checksum")
     payload, checksum = raw[:-4], raw[-4:]

@@ -130,6 +130,11 @@ def test_parse_path_rejects(path):
         parse_path(path)
 
 
+def test_overlong_extended_key_text_is_refused_before_decoding():
+    with pytest.raises(ParseError, match="too long"):
+        ExtendedKey.parse("x" * 10_000)
+
+
 @pytest.mark.parametrize("step", ["9" * 5000, "9" * 5000 + "'", "0" * 5000 + "1"])
 def test_parse_path_handles_steps_of_thousands_of_digits(step):
     # int() refuses strings over 4,300 digits with ValueError: a typed path must not leak it.

@@ -201,6 +201,25 @@ def test_base58_round_trips(data):
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=80), st.integers(min_value=0, max_value=80))
+def test_base58_max_len_never_refuses_what_fits(data, max_len):
+    # The length cap is a quick refusal of text that cannot fit; it must not refuse data that
+    # does (all-0xff and all-zero data are the densest and the sparsest encodings).
+    for payload in (data, b"\xff" * len(data), bytes(len(data))):
+        if len(payload) <= max_len:
+            assert b58decode(b58encode(payload), max_len=max_len) == payload
+            assert b58check_decode(b58check_encode(payload), max_len=max_len) == payload
+
+
+def test_base58_text_too_long_for_max_len_is_refused_before_decoding():
+    # Decoding is quadratic in the text's length; Core's DecodeBase58 stops at max_ret_len.
+    with pytest.raises(ParseError, match="too long"):
+        b58decode("z" * 10_000, max_len=25)
+    with pytest.raises(ParseError, match="too long"):
+        b58check_decode("z" * 10_000, max_len=21)
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     st.one_of(
         st.text(max_size=50), st.text(alphabet="123456789abcdefghijkmnopqrstuvwxyz", max_size=50)

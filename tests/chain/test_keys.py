@@ -104,6 +104,16 @@ def test_key_io_invalid_rejected_everywhere(vectors):
             PrivateKey.from_wif(text)
 
 
+def test_overlong_address_and_wif_text_is_refused_before_decoding():
+    # Nodes decode addresses from RPC and REST requests: a megabyte of Base58 would take
+    # minutes to turn into a number, so text longer than any address or key is refused first.
+    text = "z" * 10_000
+    with pytest.raises(ParseError, match="too long"):
+        decode_address(text, "regtest")
+    with pytest.raises(ParseError, match="too long"):
+        PrivateKey.from_wif(text)
+
+
 # --- Keys from published constants ------------------------------------------------------------
 
 # secp256k1's generator G (SEC 2, section 2.4.1) is the public key of the secret 1.
