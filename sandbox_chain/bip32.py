@@ -145,8 +145,7 @@ class ExtendedKey:
         """The extended public key (xpub/tpub) of this key."""
         if self.private_key is None:
             return self
-        versions = MAINNET_VERSIONS if self.network == "main" else TESTNET_VERSIONS
-        return replace(self, version=versions[1], private_key=None)
+        return replace(self, version=_versions(self.network)[1], private_key=None)
 
     # --- serialization ------------------------------------------------------------------------
 
@@ -212,7 +211,7 @@ class ExtendedKey:
             if not 1 <= secret < N:
                 raise ParseError("the private key is not in 1..n-1")
             private_key: PrivateKey | None = PrivateKey(secret)
-            public_key = PrivateKey(secret).public_key()
+            public_key = private_key.public_key()
         else:
             if key_data[0] == 0x00:
                 raise ParseError("public-key version bytes but a private key inside")
