@@ -110,14 +110,21 @@ def scripts_verify(tx: Transaction, prevouts, flags: int) -> str | None:
     return None
 
 
+def cases_inside_the_subset(rows, *, valid: bool, skipped: Counter):
+    """Yield (row, tx, prevouts, flags, flag names) of each runnable case; count the others."""
+    for row in rows:
+        reason, tx, prevouts, flags, names = classify_case(row, valid=valid)
+        if reason:
+            skipped[reason] += 1
+        else:
+            yield row, tx, prevouts, flags, names
+
+
 def test_tx_valid_cases_inside_the_subset(core_vectors):
     ran, skipped, failures = 0, Counter(), []
     maximal_checks = 0
-    for row in core_vectors("tx_valid.json"):
-        reason, tx, prevouts, flags, names = classify_case(row, valid=True)
-        if reason:
-            skipped[reason] += 1
-            continue
+    cases = cases_inside_the_subset(core_vectors("tx_valid.json"), valid=True, skipped=skipped)
+    for row, tx, prevouts, flags, names in cases:
         ran += 1
         try:
             check_transaction(tx)
@@ -150,11 +157,8 @@ def test_tx_valid_cases_inside_the_subset(core_vectors):
 def test_tx_invalid_cases_inside_the_subset(core_vectors):
     ran, skipped, failures = 0, Counter(), []
     outcomes = Counter()
-    for row in core_vectors("tx_invalid.json"):
-        reason, tx, prevouts, flags, names = classify_case(row, valid=False)
-        if reason:
-            skipped[reason] += 1
-            continue
+    cases = cases_inside_the_subset(core_vectors("tx_invalid.json"), valid=False, skipped=skipped)
+    for row, tx, prevouts, flags, names in cases:
         ran += 1
         try:
             check_transaction(tx)
