@@ -102,6 +102,9 @@ class Node:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chain")
         self.chain: Chain | None = None
         self.cookie: str | None = None
+        # Files this node wrote and removes at stop. A node that failed to start (data
+        # directory locked by a running node) must not remove the running node's files.
+        self._own_files: list[Path] = []
         self.rpc_service: HTTPService | None = None
         self.p2p_service: HTTPService | None = None
         # Listeners told about every new tip / mempool transaction (P2P relay subscribes).
@@ -182,6 +185,7 @@ class Node:
         else:
             self.cookie = secrets.token_hex(32)
             write_file_atomic(self.datadir / COOKIE_NAME, f"{COOKIE_USER}:{self.cookie}".encode())
+            self._own_files.append(self.datadir / COOKIE_NAME)
             credentials.append((COOKIE_USER, self.cookie))
         rpcport = (
             self.params.default_rpc_port if self.config.rpcport is None else self.config.rpcport
@@ -211,6 +215,7 @@ class Node:
             "cookie": str(self.datadir / COOKIE_NAME) if self.cookie else None,
         }
         write_file_atomic(self.datadir / NODE_INFO_NAME, json.dumps(info, indent=2).encode(), 0o644)
+        self._own_files.append(self.datadir / NODE_INFO_NAME)
         log.info("node up: rpc %s, p2p port %s", info["rpc_url"], info["port"])
 
     def request_stop(self) -> None:
@@ -237,9 +242,9 @@ class Node:
             self._executor.submit(self.chain.close).result()
             self.chain = None
         self._executor.shutdown(wait=True)
-        for name in (COOKIE_NAME, NODE_INFO_NAME):
+        for path in self._own_files:
             try:
-                (self.datadir / name).unlink()
+                path.unlink()
             except FileNotFoundError:
                 pass
         log.info("node stopped")

@@ -8,6 +8,8 @@ import json
 import os
 import signal
 import stat
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -308,3 +310,22 @@ def test_generateblock_submitblock_and_multisig_outputs(funded):
     assert rpc_error(funded, "submitblock", "00").code == -22
     assert rpc_error(funded, "getmempoolentry", "00" * 32).code == -5
     assert rpc.echo(1, "a", [True]) == [1, "a", [True]]
+
+
+def test_second_node_on_the_same_datadir_fails_cleanly(node):
+    cmd = [
+        sys.executable,
+        "-m",
+        "sandbox_chain.node",
+        "--datadir",
+        str(node.datadir),
+        "--rpcport",
+        "0",
+        "--port",
+        "0",
+    ]
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 1 and "in use" in second.stderr
+    # The running node keeps its cookie and node.json, and keeps answering.
+    assert (node.datadir / ".cookie").exists() and (node.datadir / "node.json").exists()
+    assert node.rpc.getblockcount() >= 0
