@@ -10,7 +10,7 @@ from vectorlib import VECTORS, load_json_vectors
 
 @pytest.fixture(scope="session")
 def vectors() -> Path:
-    """The third-party test vectors in ../shared/vectors (Bitcoin Core, BIPs, NIST)."""
+    """The third-party test vectors in tests/vectors (Bitcoin Core, BIPs, NIST, real blocks)."""
     path = VECTORS
     if not path.is_dir():
         pytest.fail(f"test vectors not found at {path}: set LUNE_TEST_VECTORS")

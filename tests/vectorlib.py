@@ -11,7 +11,9 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-VECTORS = Path(os.environ.get("LUNE_TEST_VECTORS") or ROOT.parent / "shared" / "vectors")
+# Third-party public vectors (Bitcoin Core, BIPs, NIST, real mainnet blocks), copied byte for byte
+# with their provenance and licences in tests/vectors/README.md. LUNE_TEST_VECTORS points elsewhere.
+VECTORS = Path(os.environ.get("LUNE_TEST_VECTORS") or ROOT / "tests" / "vectors")
 
 
 def load_json_vectors(path: Path) -> list:

@@ -1,4 +1,4 @@
-"""Block headers and blocks against real Bitcoin mainnet blocks (../shared/vectors/blocks)."""
+"""Block headers and blocks against real Bitcoin mainnet blocks (tests/vectors/blocks)."""
 
 from __future__ import annotations
 

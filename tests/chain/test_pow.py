@@ -4,7 +4,7 @@ Expected values come from Bitcoin Core's own unit tests (bitcoin/bitcoin, MIT li
 - `src/test/arith_uint256_tests.cpp`, test case `bignum_SetCompact` (compact <-> target),
 - `src/test/pow_tests.cpp`, `get_next_work*` (CalculateNextWorkRequired on mainnet),
 - `src/test/blockchain_tests.cpp`, `get_difficulty_for_*` (GetDifficulty),
-and from real mainnet blocks (../shared/vectors/blocks).
+and from real mainnet blocks (tests/vectors/blocks).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `lune course check` proves the solutions give the checks files' values; these tests prove the
 values themselves are what the public vectors say: NIST SHA-256 digests, real block headers,
-hashes and Merkle roots of /work/shared/vectors/blocks (a txid list is right when it hashes to
+hashes and Merkle roots of tests/vectors/blocks (a txid list is right when it hashes to
 the header's Merkle root). Nothing here runs sandbox_chain.
 """
 
