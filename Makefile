@@ -6,6 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 # nbgrader runs the `alembic` executable when it creates a gradebook: the venv must be on PATH.
 export PATH := $(BIN):$(PATH)
+export NO_MKDOCS_2_WARNING := 1
 # Debian packages the tests and the sandbox need.
 SYSTEM_PACKAGES := bubblewrap
 
