@@ -86,14 +86,16 @@ def legacy_sighash(tx: Transaction, input_index: int, script_code: bytes, hash_t
             parts.append(serialize_script_code(script_code))
             parts.append(txin.sequence.to_bytes(4, "little"))
         else:
-            parts.append(b"\x00")  # other inputs' scripts are blanked
+            # Other inputs' scriptSigs are left out: their own signers fill them in later.
+            parts.append(b"\x00")
             # NONE and SINGLE let the other signers update their sequence at will.
             parts.append(b"\0\0\0\0" if single or none else txin.sequence.to_bytes(4, "little"))
     n_out = 0 if none else input_index + 1 if single else len(tx.vout)
     parts.append(encode_varint(n_out))
     for i in range(n_out):
         if single and i != input_index:
-            parts.append(b"\xff" * 8 + b"\x00")  # CTxOut(): value -1, empty script
+            # CTxOut() (value -1, empty script): SINGLE commits to no other output's payee.
+            parts.append(b"\xff" * 8 + b"\x00")
         else:
             parts.append(tx.vout[i].serialize())
     parts.append(tx.locktime.to_bytes(4, "little"))
