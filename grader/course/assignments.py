@@ -49,14 +49,41 @@ def quiet_nbgrader() -> None:
     logging.getLogger("traitlets").setLevel(logging.ERROR)
 
 
+def alembic_head() -> str:
+    """The schema revision nbgrader stamps new gradebooks with, read in-process.
+
+    nbgrader asks a separate `alembic heads` process for it (1–2 s of imports); the answer is
+    the same: the head of the migration scripts shipped with nbgrader.
+    """
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import _temp_alembic_ini
+
+    with _temp_alembic_ini("sqlite://") as ini:
+        head = ScriptDirectory.from_config(AlembicConfig(ini)).get_current_head()
+    if not head:
+        raise RuntimeError("nbgrader ships no alembic migration head")
+    return head
+
+
 def create_gradebook(db_path: Path, course_id: str) -> None:
     """An empty gradebook at `db_path` (schema + alembic version stamp)."""
     ensure_venv_on_path()
     quiet_nbgrader()
-    from nbgrader.api import Gradebook
+    import nbgrader.api as nbgrader_api
 
-    with Gradebook(f"sqlite:///{db_path}", course_id=course_id):
-        pass
+    original = nbgrader_api.get_alembic_version
+    try:
+        head = alembic_head()
+    except Exception:  # any trouble: let nbgrader ask the alembic executable itself
+        head = None
+    if head is not None:
+        nbgrader_api.get_alembic_version = lambda: head
+    try:
+        with nbgrader_api.Gradebook(f"sqlite:///{db_path}", course_id=course_id):
+            pass
+    finally:
+        nbgrader_api.get_alembic_version = original
 
 
 def copy_gradebook(template: Path, db_path: Path) -> None:

@@ -253,3 +253,18 @@ def test_toy_course_helper_writes_what_the_checker_reads(toy_course):
     assert nbs.structure_problems(nb, 3) == []
     write_course(toy_course.parent / "two", {"a": (good_cells(), None), "b": (good_cells(), None)})
     assert load_course(toy_course.parent / "two").module("b").prerequisites == ("a",)
+
+
+def test_in_process_alembic_head_is_what_nbgrader_stamps(tmp_path):
+    import sqlite3
+
+    from nbgrader.api import get_alembic_version
+
+    from grader.course.assignments import alembic_head, create_gradebook, ensure_venv_on_path
+
+    ensure_venv_on_path()
+    assert alembic_head() == get_alembic_version()  # the latter runs `alembic heads`
+    create_gradebook(tmp_path / "g.db", "c")
+    with sqlite3.connect(tmp_path / "g.db") as db:
+        (version,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    assert version == alembic_head()
