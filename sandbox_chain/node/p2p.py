@@ -391,7 +391,8 @@ class PeerManager:
                     self._failed(peer, exc)
 
     def _have_block(self, h: bytes) -> bool:
-        return self.node.chain_call(lambda c: c.get_block(h) is not None)
+        # Every indexed block has its data (blocks are stored whole), so the index suffices.
+        return self.node.chain_call(lambda c: c.get_header_info(h) is not None)
 
     def _fetch_block(self, addr: str, h: bytes) -> str | None:
         """Download and submit one block; returns the verdict, None if the peer was punished."""
@@ -449,11 +450,18 @@ class PeerManager:
             self.catch_up(peer)
 
     def catch_up(self, peer: Peer) -> None:
-        """Ask `peer` for the blocks after our locator and download the ones we lack."""
+        """Ask `peer` for the blocks after our locator and download the ones we lack.
+
+        A full page of hashes asks for the next page from its last hash, even when we had
+        them all (a long side branch stored earlier must not stall the sync on its first page).
+        """
+        last: bytes | None = None
         for _ in range(MAX_SYNC_ROUNDS):
             if self.stopping or peer.addr not in self.peers:
                 return
             locator = self.node.chain_call(lambda c: c.locator())
+            if last is not None:
+                locator = [last, *locator]
             body = {"locator": [hash_to_hex(h) for h in locator], "limit": MAX_GETBLOCKS}
             try:
                 reply = self._http_json(peer.addr, "POST", "/p2p/getblocks", body)
@@ -464,8 +472,10 @@ class PeerManager:
             if hashes is None:
                 self.misbehaving(peer.addr, 20, "bad getblocks reply")
                 return
-            fetched = 0
-            for h in hashes:
+            unknown = self.node.chain_call(
+                lambda c, hs=hashes: [h for h in hs if c.get_header_info(h) is None]
+            )
+            for h in unknown:
                 if self.stopping:
                     return
                 try:
@@ -475,10 +485,10 @@ class PeerManager:
                     return
                 if verdict is None:
                     return
-                fetched += verdict != "duplicate"
             peer.failures = 0
-            if len(hashes) < MAX_GETBLOCKS or fetched == 0:
+            if len(hashes) < MAX_GETBLOCKS:
                 return
+            last = hashes[-1]
 
 
 def _parse_hashes(value: Any, limit: int = MAX_INV) -> list[bytes] | None:
