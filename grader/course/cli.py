@@ -128,12 +128,26 @@ def lab(course_name: str | None, workspace: Path | None, no_browser: bool, port:
     click.echo(f"Validate a notebook before submitting, in {target}:")
     click.echo(f"  {validate_command(first)}   (or the Validate button in JupyterLab)")
     click.echo("Stop JupyterLab with Ctrl-C (twice).")
-    try:
-        cmd = lab_command_line(target, port, not no_browser)
-        code = subprocess.call(cmd, env=lab_environment())
-    except KeyboardInterrupt:
-        code = 0
-    sys.exit(code)
+    cmd = lab_command_line(target, port, not no_browser)
+    sys.exit(_run_until_stopped(subprocess.Popen(cmd, env=lab_environment())))
+
+
+def _run_until_stopped(proc: subprocess.Popen) -> int:
+    """Wait for JupyterLab. Ctrl-C reaches it too (it asks to confirm, or stops on a second
+    Ctrl-C), so keep waiting rather than leave a server running; a third Ctrl-C stops it."""
+    interrupts = 0
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            interrupts += 1
+            if interrupts >= 3:
+                proc.terminate()
+                try:
+                    return proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    return proc.wait()
 
 
 __all__ = ["DEFAULT_COURSE", "course", "lab"]
