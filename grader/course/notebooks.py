@@ -127,6 +127,9 @@ def structure_problems(nb: NotebookNode, expected_points: float | None = None) -
             problems.append(f"exercise {ex.function!r} has no hidden test {ex.function}_hidden")
         elif HIDDEN_BEGIN not in hidden.source or HIDDEN_END not in hidden.source:
             problems.append(f"{ex.function}_hidden has no {HIDDEN_BEGIN} region")
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_solution(cell):
+            problems += _exercise_form_problems(cell.source)
     known = {f"{e.function}_{kind}" for e in exs for kind in ("visible", "hidden")}
     for g in graded:
         if g.grade_id not in known:
@@ -134,6 +137,28 @@ def structure_problems(nb: NotebookNode, expected_points: float | None = None) -
     total = sum(g.points for g in graded if isinstance(g.points, int | float))
     if expected_points is not None and graded and total != expected_points:
         problems.append(f"notebook has {total:g} points but course.toml says {expected_points:g}")
+    return problems
+
+
+def _exercise_form_problems(source: str) -> list[str]:
+    """An exercise keeps a docstring and step comments; only the body is the learner's."""
+    lines = source.splitlines()
+    begins = [n for n, line in enumerate(lines, start=1) if line.strip() == SOLUTION_BEGIN]
+    problems = []
+    for node in ast.parse(source).body:
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        name = node.name
+        if not ast.get_docstring(node):
+            problems.append(f"exercise {name!r} has no docstring")
+            continue
+        inside = [n for n in begins if node.lineno <= n <= (node.end_lineno or node.lineno)]
+        if not inside:
+            problems.append(f"exercise {name!r} has no {SOLUTION_BEGIN} region in its body")
+            continue
+        between = lines[(node.body[0].end_lineno or node.lineno) : inside[0] - 1]
+        if not any(line.strip().startswith("#") for line in between):
+            problems.append(f"exercise {name!r} has no step comments before its solution")
     return problems
 
 

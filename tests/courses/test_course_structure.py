@@ -115,6 +115,29 @@ def test_duplicate_ids_missing_points_and_orphan_tests_are_problems():
     assert "notebook has 5 points but course.toml says 3" in problems
 
 
+@pytest.mark.parametrize(
+    "source, problem",
+    [
+        (
+            DOUBLE.replace('    """Return twice x."""\n', ""),
+            "exercise 'double' has no docstring",
+        ),
+        (
+            DOUBLE.replace("    # Step 1: multiply by two\n", ""),
+            "exercise 'double' has no step comments before its solution",
+        ),
+        (
+            "### BEGIN SOLUTION\n" + DOUBLE.replace("    ### BEGIN SOLUTION\n", ""),
+            "exercise 'double' has no ### BEGIN SOLUTION region in its body",
+        ),
+    ],
+)
+def test_an_exercise_keeps_docstring_and_step_comments(source, problem):
+    cells = good_cells()
+    cells[2] = solution_cell("double", source)
+    assert nbs.structure_problems(_nb(cells)) == [problem]
+
+
 def test_a_notebook_without_exercises_is_a_problem():
     assert nbs.structure_problems(_nb([new_code_cell("x = 1")])) == [
         "no exercise (no function defined in a solution cell)"
