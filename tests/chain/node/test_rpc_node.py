@@ -264,11 +264,14 @@ def test_rpcuser_and_rpcpassword_replace_the_cookie(node_factory):
 def test_clean_stop_removes_the_cookie_and_keeps_the_chain(node_factory):
     n = node_factory("stopper")
     n.rpc.generatetoaddress(2, ADDRESS)
+    paid = n.rpc.faucet(ADDRESS)["txid"]  # mines 101 blocks to the faucet, then pays
+    height = n.rpc.getblockcount()
     assert n.rpc.stop() == "Lune node stopping"
     assert n.proc.wait(20) == 0
     assert not (n.datadir / ".cookie").exists() and not (n.datadir / "node.json").exists()
     n.start()
-    assert n.rpc.getblockcount() == 2
+    assert n.rpc.getblockcount() == height
+    assert n.rpc.getrawmempool() == [paid]  # the mempool was saved and re-validated
     assert n.stop(signal.SIGTERM) == 0  # SIGTERM: the same clean stop
     assert not (n.datadir / ".cookie").exists()
 
