@@ -153,6 +153,7 @@ class PeerManager:
             if score >= BAN_SCORE:
                 self.banned[addr] = time.time() + BAN_TIME
                 self.peers.pop(addr, None)
+                log.warning("peer %s banned for %d s", addr, BAN_TIME)
 
     def _register(self, addr: str, inbound: bool, version: dict[str, Any]) -> Peer:
         with self.lock:
@@ -161,6 +162,7 @@ class PeerManager:
                 self._next_id += 1
                 peer = Peer(addr=addr, inbound=inbound, id=self._next_id)
                 self.peers[addr] = peer
+                log.info("peer %s connected (%s)", addr, "inbound" if inbound else "outbound")
             peer.user_agent = str(version.get("user_agent", ""))[:256]
             height = version.get("height")
             peer.start_height = height if isinstance(height, int) else 0
