@@ -67,7 +67,9 @@ def error_response(status: int, message: str) -> Response:
 class App(Protocol):
     """An HTTP application mounted on one port."""
 
-    def handle(self, request: Request) -> Response: ...
+    def handle(self, request: Request) -> Response:
+        """Answer one request; raising is answered with a JSON 400 by the server."""
+        ...
 
 
 def basic_auth_ok(header: str | None, credentials: list[tuple[str, str]]) -> bool:
