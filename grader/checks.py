@@ -87,6 +87,7 @@ class ExerciseResult:
     function: str
     passed: int
     total: int
+    ran: bool = True  # False: not run, nbgrader had already scored the exercise 0
 
     @property
     def fraction(self) -> float:

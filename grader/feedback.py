@@ -70,6 +70,12 @@ def collect_visible(autograded_nb, source_nb, exercises) -> dict[str, str]:
     return shown
 
 
+def _checks_line(ex: dict) -> str:
+    if not ex.get("checks_run", True):
+        return "Checks not run: the tests above already failed."
+    return f"Checks passed: {ex['checks_passed']} of {ex['checks_total']}."
+
+
 def render_markdown(result: dict) -> str:
     lines = [
         f"# Feedback: {result['module']}",
@@ -86,7 +92,7 @@ def render_markdown(result: dict) -> str:
             "",
             f"## `{ex['function']}` — {ex['score']:g} / {ex['max_score']:g}",
             "",
-            f"Checks passed: {ex['checks_passed']} of {ex['checks_total']}.",
+            _checks_line(ex),
         ]
         if ex.get("visible_output"):
             lines += ["", "Visible test output:", ""]
@@ -101,8 +107,7 @@ def render_html(result: dict) -> str:
         out = ex.get("visible_output") or ""
         rows.append(
             f"<section><h2><code>{e(ex['function'])}</code> — {ex['score']:g} / "
-            f"{ex['max_score']:g}</h2><p>Checks passed: {ex['checks_passed']} of "
-            f"{ex['checks_total']}.</p>"
+            f"{ex['max_score']:g}</h2><p>{e(_checks_line(ex))}</p>"
             + (f"<p>Visible test output:</p><pre>{e(out)}</pre>" if out else "")
             + "</section>"
         )

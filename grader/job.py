@@ -207,6 +207,7 @@ class GradingSession:
                         "max_score": float(sum(g.max_score for g in cells)),
                         "checks_passed": got.passed if got else 0,
                         "checks_total": got.total if got else len(ex.cases),
+                        "checks_run": bool(got and got.ran),
                         "capped_by_checks": round(context.capped.get(ex.function, 0.0), 4),
                     }
                 )

@@ -134,6 +134,10 @@ def _preexec(limits: Limits, uid: int | None, premounts: list[tuple[str, str]]):
     """Runs in the forked child before exec(bwrap): session, rlimits, then drop to the pool uid."""
     import resource
 
+    # RLIMIT_NPROC counts every process of the uid. A pool uid runs nothing else; without one
+    # (not root) the sandbox may add `processes` to what the user already runs.
+    nproc = limits.processes if uid is not None else _count_uid(os.getuid()) + limits.processes
+
     def apply() -> None:
         os.setsid()
         if premounts:
@@ -153,8 +157,8 @@ def _preexec(limits: Limits, uid: int | None, premounts: list[tuple[str, str]]):
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
         if uid is not None:
-            resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
             os.setgroups([])
             os.setresgid(uid, uid, uid)
             os.setresuid(uid, uid, uid)
@@ -180,6 +184,18 @@ def _dir_usage(path: Path, cap_entries: int = 10_000) -> tuple[int, int]:
         except OSError:
             continue
     return total, entries
+
+
+def _count_uid(uid: int) -> int:
+    count = 0
+    for pid_dir in Path("/proc").iterdir():
+        if pid_dir.name.isdigit():
+            try:
+                if pid_dir.stat().st_uid == uid:
+                    count += 1
+            except OSError:
+                continue
+    return count
 
 
 def _kill_uid_leftovers(uid: int) -> int:

@@ -90,31 +90,43 @@ class TrustedChecks(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         job = _job()
-        # Set-up cells come back from the source via OverwriteCells when locked; test cells
-        # never run here; solution and learner-added cells are the learner's.
-        program = [c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)]
-        outcomes = job.executor.call_functions(program, calls_for(job.exercises), job.timeout)
-        job.anomalies += job.executor.last_anomalies
-        job.check_results = judge(job.exercises, outcomes)
         info = resources["nbgrader"]
         with Gradebook(info["db_url"]) as gb:
+            grades = {
+                ex.function: [
+                    g for g in (self._grade(gb, gid, info) for gid in ex.cells) if g is not None
+                ]
+                for ex in job.exercises
+            }
+            # The checks can only lower a score: an exercise nbgrader already scored 0 (failed,
+            # erroring or timed-out tests) is not run again, which saves a timeout per case.
+            wanted = [
+                ex
+                for ex in job.exercises
+                if sum(g.auto_score or 0.0 for g in grades[ex.function]) > 0
+            ]
+            results = {}
+            if wanted:
+                # Test cells never run here; set-up cells came back from the source through
+                # OverwriteCells; solution and learner-added cells are the learner's.
+                program = [
+                    c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)
+                ]
+                outcomes = job.executor.call_functions(program, calls_for(wanted), job.timeout)
+                job.anomalies += job.executor.last_anomalies
+                results = {r.function: r for r in judge(wanted, outcomes)}
+            job.check_results = [
+                results.get(ex.function) or ExerciseResult(ex.function, 0, len(ex.cases), ran=False)
+                for ex in job.exercises
+            ]
             for exercise, result in zip(job.exercises, job.check_results, strict=True):
-                grades = []
-                for grade_id in exercise.cells:
-                    try:
-                        grades.append(
-                            gb.find_grade(
-                                grade_id, info["notebook"], info["assignment"], info["student"]
-                            )
-                        )
-                    except MissingEntry:
-                        continue
-                earned = sum(g.auto_score or 0.0 for g in grades)
-                cap = result.fraction * sum(g.max_score for g in grades)
+                cells = grades[exercise.function]
+                earned = sum(g.auto_score or 0.0 for g in cells)
+                cap = result.fraction * sum(g.max_score for g in cells)
                 excess = earned - cap
                 job.capped[exercise.function] = max(0.0, excess)
                 # Take the excess from the last cell first (the hidden test's points).
-                for grade in reversed(grades):
+                for grade in reversed(cells):
                     if excess <= 1e-9:
                         break
                     cut = min(excess, grade.auto_score or 0.0)
@@ -122,6 +134,13 @@ class TrustedChecks(NbGraderPreprocessor):
                     excess -= cut
             gb.db.commit()
         return nb, resources
+
+    @staticmethod
+    def _grade(gb, grade_id: str, info: dict):
+        try:
+            return gb.find_grade(grade_id, info["notebook"], info["assignment"], info["student"])
+        except MissingEntry:
+            return None
 
 
 class LunePenalty(LateSubmissionPlugin):

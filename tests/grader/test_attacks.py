@@ -183,8 +183,9 @@ def graded(tmp_path_factory, listener):
     )
     subs["symlink_out"] = _attack(
         release,
-        f"import os\nos.symlink('{gradebook}', '/sandbox/out/cells.jsonl')\n"
-        f"os.symlink('{gradebook}', '/sandbox/out/calls.jsonl')",
+        "import os\nfor name in ('cells.jsonl', 'calls.jsonl'):\n"
+        "    try:\n        os.remove('/sandbox/out/' + name)\n    except OSError:\n        pass\n"
+        f"    os.symlink('{gradebook}', '/sandbox/out/' + name)",
     )
     subs["always_equal"] = _solve(
         release, sha="    return Anything()", rev="    return Anything()", prefix=ALWAYS_EQUAL
