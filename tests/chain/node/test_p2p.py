@@ -38,6 +38,10 @@ def test_three_nodes_relay_partition_heavier_fork_and_reorg(node_factory):
     c = node_factory("c")
     c.rpc.addnode(a.addr, "add")  # the RPC way; B used --connect
     wait_for(lambda: a.rpc.getconnectioncount() == 2, what="A has two peers")
+    peers = a.rpc.getpeerinfo()
+    assert {p["addr"] for p in peers} == {b.addr, c.addr} and all(p["inbound"] for p in peers)
+    assert b.rpc.getpeerinfo()[0]["connection_type"] == "outbound-full-relay"
+    assert a.rpc.getnetworkinfo()["connections_in"] == 2
 
     # Mine on A: B and C see it (B and C are connected through A only).
     a.rpc.generatetoaddress(3, ADDRESS)
