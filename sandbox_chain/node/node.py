@@ -217,6 +217,8 @@ class Node:
         write_file_atomic(self.datadir / NODE_INFO_NAME, json.dumps(info, indent=2).encode(), 0o644)
         self._own_files.append(self.datadir / NODE_INFO_NAME)
         log.info("node up: rpc %s, p2p port %s", info["rpc_url"], info["port"])
+        if self.cookie:
+            log.info("try: %s", curl_example(self))
 
     def request_stop(self) -> None:
         """Ask the node to stop (from a signal handler or the `stop` RPC); returns at once."""
