@@ -24,6 +24,7 @@ from .block import Block, BlockHeader, merkle_root
 from .encoding import encode_varint
 from .errors import ScriptError, ValidationError
 from .hashes import hash256
+from .input_check import SighashCache, verify_input
 from .params import NetworkParams
 from .pow import check_proof_of_work
 from .transaction import Transaction
@@ -297,11 +298,13 @@ def check_input_scripts(
 
     Failure under `flags` is re-tried under the consensus (`mandatory_flags`) set alone, to tell
     a policy failure ("non-mandatory-script-verify-flag (…)") from a consensus one
-    ("mandatory-script-verify-flag-failed (…)"), exactly as Core words them.
+    ("mandatory-script-verify-flag-failed (…)"), exactly as Core words them. Standard P2PKH
+    spends take `input_check`'s fast path, which gives the interpreter's answer.
     """
+    cache = SighashCache(tx)
     for index, (txin, coin) in enumerate(zip(tx.vin, spent, strict=True)):
         try:
-            script_mod.verify_script(txin.script_sig, coin.script_pubkey, tx, index, flags)
+            verify_input(tx, index, txin.script_sig, coin.script_pubkey, flags, cache)
         except ScriptError as exc:
             if mandatory_flags is not None and mandatory_flags != flags:
                 try:

@@ -1,0 +1,198 @@
+"""Checking a transaction's input scripts quickly, with the interpreter's exact answers.
+
+Almost every input on a chain spends a standard pay-to-public-key-hash output the standard way:
+scriptSig `<sig> <pubkey>`, scriptPubKey `DUP HASH160 <20 bytes> EQUALVERIFY CHECKSIG`. Running
+the general interpreter (`sandbox_chain.interpreter`, a port of Bitcoin Core's `EvalScript`) on
+it costs about as much Python as the signature check costs C. `verify_input` recognizes that
+shape and performs exactly the steps the interpreter would perform on it, in one function:
+
+* scriptSig: two direct pushes, so push-only (SIGPUSHONLY) and minimal (MINIMALDATA);
+* DUP HASH160 <h> EQUALVERIFY: HASH160 of the public key equals `h`;
+* CHECKSIG: the signature is strict DER (BIP-66; demanded here even when DERSIG is off), low-S
+  when LOW_S is on, a defined hash type when STRICTENC is on; the public key is compressed or
+  uncompressed (demanded here even when STRICTENC is off); the script code is the whole
+  scriptPubKey (no OP_CODESEPARATOR; the signature's push is not in it, so FindAndDelete
+  removes nothing); the signature verifies over the legacy signature hash;
+* the final stack is one true item (EVAL_FALSE, CLEANSTACK).
+
+The fast path only ever *accepts*. When any step does not pass, or the input has another shape,
+the general interpreter runs and decides (raising Core's error code), so a failure is always
+reported exactly as the interpreter reports it, and the fast path can never accept what the
+interpreter rejects. tests/chain/test_input_check.py checks this against Core's vectors and
+random mutations.
+
+`SighashCache` serves the SIGHASH_ALL digests of one transaction from pieces serialized once
+(Core's `PrecomputedTransactionData` plays this role for segwit; legacy sighash has no such
+cache in Core, but the digest is the same bytes either way).
+"""
+
+from __future__ import annotations
+
+from . import keys
+from .encoding import encode_varint
+from .hashes import hash160, hash256
+from .interpreter import verify_script
+from .script import SCRIPT_VERIFY_LOW_S, SCRIPT_VERIFY_STRICTENC
+from .secp_backend import verify_rs
+from .sighash import SIGHASH_ALL, legacy_sighash
+from .signature import HALF_N, N
+from .transaction import Transaction
+
+_ALL_SUFFIX = SIGHASH_ALL.to_bytes(4, "little")
+
+
+class SighashCache:
+    """SIGHASH_ALL digests of one transaction's inputs, serializing the rest of it once.
+
+    The legacy digest for input i (hash type ALL) is the transaction serialized with input i
+    carrying the script code and every other input an empty script, then the 4-byte hash
+    type. Only input i's script changes from one input to the next. The transaction must not
+    change while the cache is in use (it lives for one `check_input_scripts` call).
+    """
+
+    __slots__ = ("head", "inputs", "tail", "tx")
+
+    def __init__(self, tx: Transaction) -> None:
+        self.tx = tx
+        self.head = tx.version.to_bytes(4, "little", signed=True) + encode_varint(len(tx.vin))
+        # Each input as it appears when it is not the one signed: outpoint, empty script, seq.
+        self.inputs = [
+            (
+                txin.prevout.txid + txin.prevout.vout.to_bytes(4, "little"),
+                txin.sequence.to_bytes(4, "little"),
+            )
+            for txin in tx.vin
+        ]
+        self.tail = b"".join(
+            [
+                encode_varint(len(tx.vout)),
+                *(txout.serialize() for txout in tx.vout),
+                tx.locktime.to_bytes(4, "little"),
+                _ALL_SUFFIX,
+            ]
+        )
+
+    def digest_all(self, input_index: int, script_code_serialized: bytes) -> bytes:
+        """`legacy_sighash(tx, input_index, script_code, SIGHASH_ALL)`.
+
+        `script_code_serialized` is the script code with its CompactSize length and without
+        OP_CODESEPARATORs (`sighash.serialize_script_code`).
+        """
+        parts = [self.head]
+        for i, (outpoint, sequence) in enumerate(self.inputs):
+            if i == input_index:
+                parts += (outpoint, script_code_serialized, sequence)
+            else:
+                parts += (outpoint, b"\x00", sequence)
+        parts.append(self.tail)
+        return hash256(b"".join(parts))
+
+
+def _strict_der_verify(pub: bytes, sig: bytes, digest: bytes) -> bool:
+    """`keys.verify_signature(pub, sig[:-1], digest)` for a signature known to be strict DER.
+
+    `sig` carries its hash-type byte. For strict DER, Core's lax parser reads R and S from the
+    two INTEGERs directly; leading zeros are dropped and values of 32+ bytes or >= n read as
+    zero (never valid), exactly as `signature.parse_der_lax` does; a high S is normalized.
+    With another backend chosen (`keys.set_backend`), `keys.verify_signature` is called.
+    """
+    if keys.get_backend() != "coincurve":
+        return keys.verify_signature(pub, sig[:-1], digest)
+    len_r = sig[3]
+    r_bytes = sig[4 : 4 + len_r].lstrip(b"\x00")
+    s_bytes = sig[6 + len_r : -1].lstrip(b"\x00")
+    if len(r_bytes) > 32 or len(s_bytes) > 32:
+        return False
+    r = int.from_bytes(r_bytes, "big")
+    s = int.from_bytes(s_bytes, "big")
+    if not (0 < r < N and 0 < s < N):
+        return False
+    if s > HALF_N:
+        s = N - s
+    return verify_rs(pub, r, s, digest)
+
+
+def _is_strict_der(sig: bytes) -> bool:
+    """BIP-66 (`signature.is_strict_der`), same rules, for the fast path's own use."""
+    size = len(sig)
+    if size < 9 or size > 73 or sig[0] != 0x30 or sig[1] != size - 3:
+        return False
+    len_r = sig[3]
+    if 5 + len_r >= size:
+        return False
+    len_s = sig[5 + len_r]
+    if len_r + len_s + 7 != size or sig[2] != 0x02 or len_r == 0 or sig[4] & 0x80:
+        return False
+    if len_r > 1 and sig[4] == 0x00 and not sig[5] & 0x80:
+        return False
+    if sig[len_r + 4] != 0x02 or len_s == 0 or sig[len_r + 6] & 0x80:
+        return False
+    return not (len_s > 1 and sig[len_r + 6] == 0x00 and not sig[len_r + 7] & 0x80)
+
+
+def _p2pkh_fast(
+    script_sig: bytes,
+    script_pubkey: bytes,
+    tx: Transaction,
+    input_index: int,
+    flags: int,
+    cache: SighashCache | None,
+) -> bool:
+    """True when this input is a standard P2PKH spend that the interpreter would accept."""
+    if len(script_pubkey) != 25 or len(script_sig) < 2:
+        return False
+    if (
+        script_pubkey[0] != 0x76  # OP_DUP
+        or script_pubkey[1] != 0xA9  # OP_HASH160
+        or script_pubkey[2] != 20  # push of 20 bytes
+        or script_pubkey[23] != 0x88  # OP_EQUALVERIFY
+        or script_pubkey[24] != 0xAC  # OP_CHECKSIG
+    ):
+        return False
+    # scriptSig: <direct push of the signature> <direct push of the public key>, nothing else.
+    sig_len = script_sig[0]
+    if not 9 <= sig_len <= 73 or len(script_sig) < sig_len + 2:
+        return False
+    pub_len = script_sig[sig_len + 1]
+    if pub_len not in (33, 65) or len(script_sig) != sig_len + 2 + pub_len:
+        return False
+    sig = script_sig[1 : 1 + sig_len]
+    pub = script_sig[sig_len + 2 :]
+    if pub[0] not in ((2, 3) if pub_len == 33 else (4,)):
+        return False
+    if hash160(pub) != script_pubkey[3:23]:
+        return False
+    if sig == script_pubkey[3:23] or not _is_strict_der(sig):
+        return False  # (a signature equal to the hash would be FindAndDeleted: interpreter)
+    hash_type = sig[-1]
+    if flags & SCRIPT_VERIFY_STRICTENC and not 1 <= hash_type & 0x7F <= 3:
+        return False
+    if flags & SCRIPT_VERIFY_LOW_S:
+        len_r = sig[3]
+        s_bytes = sig[6 + len_r : -1].lstrip(b"\x00")
+        if len(s_bytes) <= 32 and int.from_bytes(s_bytes, "big") > HALF_N:
+            return False  # (32+ bytes read as zero, which is low: the verify then fails)
+    script_code = b"\x19" + script_pubkey  # CompactSize 25, no OP_CODESEPARATOR inside
+    if hash_type == SIGHASH_ALL and cache is not None:
+        digest = cache.digest_all(input_index, script_code)
+    else:
+        digest = legacy_sighash(tx, input_index, script_pubkey, hash_type)
+    return _strict_der_verify(pub, sig, digest)
+
+
+def verify_input(
+    tx: Transaction,
+    input_index: int,
+    script_sig: bytes,
+    script_pubkey: bytes,
+    flags: int,
+    cache: SighashCache | None = None,
+) -> None:
+    """`interpreter.verify_script(script_sig, script_pubkey, tx, input_index, flags)`, faster.
+
+    Standard P2PKH spends that pass are accepted by the fast path; everything else (and every
+    failure) goes through the interpreter, which raises `ScriptError` with Core's code.
+    """
+    if _p2pkh_fast(script_sig, script_pubkey, tx, input_index, flags, cache):
+        return
+    verify_script(script_sig, script_pubkey, tx, input_index, flags)
