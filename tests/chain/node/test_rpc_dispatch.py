@@ -5,18 +5,29 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sandbox_chain.node.rpc import Dispatcher, Param, RPCError, bind_params
 
 
-@pytest.fixture
-def d() -> Dispatcher:
+def _dispatcher() -> Dispatcher:
     disp = Dispatcher()
     disp.register("add", lambda a, b=1: a + b, [Param("a", "num"), Param("b", "num", False, 1)])
     disp.register("flag", lambda v=0: v, [Param("v", "num|bool", False, 0)])
     disp.register("fail", lambda: (_ for _ in ()).throw(RPCError(-8, "nope")))
     disp.register("bug", lambda: 1 / 0)
     return disp
+
+
+@pytest.fixture
+def d() -> Dispatcher:
+    return _dispatcher()
+
+
+@pytest.fixture(scope="session")
+def d_factory():
+    return _dispatcher
 
 
 def call(d: Dispatcher, body) -> tuple[int, object]:
@@ -91,3 +102,47 @@ def test_bind_params_reports_usage(d):
     with pytest.raises(RPCError) as info:
         bind_params(d.methods["add"], [])
     assert "usage: add a ( b )" in info.value.message
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        _json,
+        st.fixed_dictionaries(
+            {"method": st.sampled_from(["add", "flag", "fail", "bug", "nope"]) | _json},
+            optional={"params": _json, "id": _json, "jsonrpc": _json},
+        ),
+        st.lists(
+            st.fixed_dictionaries(
+                {"method": st.sampled_from(["add", "flag"])},
+                optional={"params": _json, "id": _json},
+            ),
+            max_size=5,
+        ),
+    )
+)
+def test_any_json_gets_a_json_rpc_answer(d_factory, value):
+    status, raw = d_factory().handle(json.dumps(value).encode())
+    assert status in (200, 204, 400)
+    if raw is not None:
+        json.loads(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_get_an_answer(d_factory, body):
+    status, raw = d_factory().handle(body)
+    assert status in (200, 204, 400)
