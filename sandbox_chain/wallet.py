@@ -178,6 +178,11 @@ def write_wallet_file(path: Path, data: dict[str, Any]) -> None:
         os.close(dfd)
 
 
+def _is_chain(source: Any) -> bool:
+    # Class attributes only: an RPC client answers any attribute name with a remote call.
+    return callable(getattr(type(source), "utxos_for_script", None))
+
+
 def account_path(network: str) -> str:
     """BIP-44-like account path: m/44'/1'/0' (coin type 1 on every sandbox network)."""
     return f"m/44'/{COIN_TYPE}'/0'"
@@ -313,10 +318,12 @@ class Wallet:
     def coins(self, rpc: Any) -> tuple[list[Coin], int, int]:
         """(spendable coins, immature satoshis, tip height) from a node's `scantxoutset`.
 
-        `rpc` is any client with `.call(method, *params)` (e.g. `node.client.RPCClient`).
-        Coinbase outputs younger than the maturity and outputs the mempool already spends
-        are not spendable.
+        `rpc` is any client with `.call(method, *params)` (e.g. `node.client.RPCClient`), or
+        an in-process `chainstate.Chain` (a notebook without a node). Coinbase outputs younger
+        than the maturity and outputs the mempool already spends are not spendable.
         """
+        if _is_chain(rpc):
+            return self._coins_from_chain(rpc)
         keys = self.scan_keys()
         descriptors = [f"raw({script.hex()})" for script in keys]
         scan = rpc.call("scantxoutset", "start", descriptors)
@@ -334,6 +341,17 @@ class Wallet:
             spendable.append(Coin(bytes.fromhex(u["txid"])[::-1], u["vout"], value, script))
         return spendable, immature, height
 
+    def _coins_from_chain(self, chain: Any) -> tuple[list[Coin], int, int]:
+        maturity = self.params.coinbase_maturity
+        spendable, immature = [], 0
+        for script in self.scan_keys():
+            for outpoint, coin in chain.utxos_for_script(script):
+                if coin.is_coinbase and chain.height + 1 - coin.height < maturity:
+                    immature += coin.value
+                elif (outpoint.txid, outpoint.vout) not in chain.mempool.spenders:
+                    spendable.append(Coin(outpoint.txid, outpoint.vout, coin.value, script))
+        return spendable, immature, chain.height
+
     def balance(self, rpc: Any) -> dict[str, int]:
         """Satoshis: spendable now, and immature (coinbase outputs not yet 100 blocks deep)."""
         coins, immature, height = self.coins(rpc)
@@ -342,8 +360,8 @@ class Wallet:
     def send(self, rpc: Any, address: str, amount: int, fee_rate: int = 2) -> str:
         """Pay `amount` satoshis to `address`; change goes to a fresh change address.
 
-        Returns the txid given by the node's `sendrawtransaction`. Save the wallet afterwards
-        (the change counter moved).
+        `rpc` is a node client or an in-process `Chain` (see `coins`). Returns the txid (as the
+        node shows it). Save the wallet afterwards (the change counter moved).
         """
         try:
             target = decode_address(address, self.params)
@@ -356,7 +374,13 @@ class Wallet:
         tx = build_transaction(
             coins, [(target, amount)], change_script, fee_rate, list(keys.values())
         )
-        txid = rpc.call("sendrawtransaction", tx.serialize().hex())
+        if _is_chain(rpc):
+            try:
+                txid = rpc.accept_to_mempool(tx)[::-1].hex()
+            except ChainError as exc:
+                raise WalletError(f"rejected: {exc}") from None
+        else:
+            txid = rpc.call("sendrawtransaction", tx.serialize().hex())
         if any(o.script_pubkey == change_script for o in tx.vout):
             self.next_change += 1
         return txid

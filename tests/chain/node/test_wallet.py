@@ -140,3 +140,24 @@ def test_wallet_and_faucet_through_the_cli(node_factory):
     assert again.exit_code != 0 and "paid recently" in again.output
     missing = run("wallet", "balance", "--datadir", str(n.datadir.parent / "none"))
     assert missing.exit_code != 0 and "no wallet" in missing.output
+
+
+def test_wallet_works_on_an_in_process_chain(tmp_path):
+    """A notebook without a node: balance and payment straight on a `Chain`."""
+    from sandbox_chain.chainstate import Chain
+    from sandbox_chain.miner import generate_to_script
+
+    w = Wallet.create()
+    mine_to = p2pkh_script(w.key(0, 0).public_key().hash160())
+    with Chain.open(tmp_path / "chain", REGTEST) as chain:
+        generate_to_script(chain, mine_to, 101)
+        bal = w.balance(chain)
+        # At height 101 the coinbases of heights 1 and 2 may be spent by the next block.
+        assert bal == {"spendable": 100 * 10**8, "immature": 99 * 50 * 10**8, "height": 101}
+        other = PrivateKey.from_int(99).public_key().address(REGTEST)
+        txid = w.send(chain, other, 10**8)
+        assert bytes.fromhex(txid)[::-1] in chain.mempool
+        assert w.balance(chain)["spendable"] == 50 * 10**8  # one coin is spent in the mempool
+        assert w.next_change == 1
+        with pytest.raises(WalletError, match="insufficient"):
+            w.send(chain, other, 60 * 10**8)
