@@ -17,6 +17,7 @@ legacy serialization (without witness), byte-reversed for display.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from .encoding import ByteReader, encode_varint, hash_to_hex, parse_hex
@@ -125,6 +126,18 @@ class Transaction:
         Mirrors Core's `UnserializeTransaction`: an empty input list followed by a non-zero
         byte is the segwit marker; flag bit 1 means witness stacks follow the outputs.
         """
+        # Nearly every transaction is legacy with one-byte counts and lengths: read those
+        # straight from the bytes. Anything else, or any problem, goes the careful way below
+        # from the same position, so errors are always reported by `read_careful`.
+        fast = _read_legacy_fast(reader.data, reader.pos)
+        if fast is not None:
+            tx, reader.pos = fast
+            return tx
+        return cls.read_careful(reader)
+
+    @classmethod
+    def read_careful(cls, reader: ByteReader) -> Transaction:
+        """`read`, one field at a time through `ByteReader`, for every layout."""
         version = int.from_bytes(reader.read(4), "little", signed=True)
         vin = [TxIn.read(reader) for _ in range(reader.read_count(_MIN_TXIN_SIZE, "input"))]
         vout: list[TxOut] = []
@@ -225,3 +238,53 @@ class Transaction:
     def size(self) -> int:
         """Size in bytes of the full serialization."""
         return len(self.serialize())
+
+
+_INT32 = struct.Struct("<i").unpack_from
+_UINT32 = struct.Struct("<I").unpack_from
+_INT64 = struct.Struct("<q").unpack_from
+
+
+def _read_legacy_fast(data: bytes, pos: int) -> tuple[Transaction, int] | None:
+    """A legacy transaction whose counts and script lengths are all below 0xfd, read from
+    `data` at `pos`: (transaction, end position), or None to let `read_careful` decide.
+
+    The same fields as `read_careful`, in the same order; a one-byte CompactSize is always
+    canonical, and counts that the remaining bytes could not hold fail the bounds checks.
+    """
+    end = len(data)
+    try:
+        version = _INT32(data, pos)[0]
+        n_in = data[pos + 4]
+        pos += 5
+        if n_in == 0 or n_in >= 0xFD:
+            return None
+        vin = []
+        for _ in range(n_in):
+            n = data[pos + 36] if pos + 37 <= end else 0xFD
+            if n >= 0xFD or pos + 41 + n > end:
+                return None
+            start = pos + 37
+            vin.append(
+                TxIn(
+                    OutPoint(data[pos : pos + 32], _UINT32(data, pos + 32)[0]),
+                    data[start : start + n],
+                    _UINT32(data, start + n)[0],
+                )
+            )
+            pos = start + n + 4
+        n_out = data[pos]
+        pos += 1
+        if n_out >= 0xFD:
+            return None
+        vout = []
+        for _ in range(n_out):
+            n = data[pos + 8] if pos + 9 <= end else 0xFD
+            if n >= 0xFD or pos + 9 + n > end:
+                return None
+            vout.append(TxOut(_INT64(data, pos)[0], data[pos + 9 : pos + 9 + n]))
+            pos += 9 + n
+        locktime = _UINT32(data, pos)[0]
+    except (IndexError, struct.error):
+        return None
+    return Transaction(version, vin, vout, locktime), pos + 4
