@@ -11,7 +11,8 @@ the library's raw validation rate of the same transactions in the same run.
    threads, keep-alive), timing (a) node 0's acceptance and (b) the moment all three mempools
    hold all N (relay: inv, then getdata by each peer).
 5. Block relay: node 0 mines a block with the N transactions; time until nodes 1 and 2 have it
-   as tip; then 20 blocks in a row, time until the last one is everyone's tip.
+   as tip. Then N more transactions sent as JSON-RPC batches of 100 (one HTTP request each),
+   and 20 blocks in a row, timed until the last one is everyone's tip.
 
     .venv/bin/python benchmarks/node_throughput.py [--n 1000]
 """
@@ -118,8 +119,9 @@ def main() -> None:
         try:
             clients = [n.client() for n in nodes]
             wait(lambda: clients[0].call("getconnectioncount") == 2)
-            print(f"preparing {args.n} signed transactions…", flush=True)
-            spends = prepare(clients[0], args.n)
+            print(f"preparing {2 * args.n} signed transactions…", flush=True)
+            prepared = prepare(clients[0], 2 * args.n)
+            spends, batched = prepared[: args.n], prepared[args.n :]
             tip = clients[0].call("getbestblockhash")
             wait(lambda: all(c.call("getbestblockhash") == tip for c in clients))
             base_rate = baseline(clients[0], spends, Path(tmp))
@@ -154,6 +156,19 @@ def main() -> None:
             wait(lambda: all(c.call("getbestblockhash") == big for c in clients[1:]))
             big_relay = time.perf_counter() - start - mined
 
+            # The same again, as JSON-RPC batches of 100 calls (what Core clients do in bulk).
+            start = time.perf_counter()
+            for i in range(0, args.n, 100):
+                calls = [
+                    ("sendrawtransaction", tx.serialize().hex()) for tx in batched[i : i + 100]
+                ]
+                failed = [r for r in clients[0].batch(calls) if isinstance(r, Exception)]
+                if failed:
+                    raise SystemExit(f"{len(failed)} batched sends failed, first: {failed[0]}")
+            batch_accepted = time.perf_counter() - start
+            wait(lambda: all(c.call("getmempoolinfo")["size"] == args.n for c in clients))
+            clients[0].call("generatetoaddress", 1, ADDRESS)
+
             start = time.perf_counter()
             hashes = clients[0].call("generatetoaddress", 20, ADDRESS)
             wait(lambda: all(c.call("getbestblockhash") == hashes[-1] for c in clients))
@@ -173,6 +188,11 @@ def main() -> None:
     print(
         f"3 nodes:  all mempools hold all {args.n} txs          {relay_rate:8.0f} tx/s"
         f"   ratio {relay_rate / base_rate:.2f}"
+    )
+    batch_rate = args.n / batch_accepted
+    print(
+        f"node 0:   sendrawtransaction, batches of 100        {batch_rate:8.0f} tx/s"
+        f"   ratio {batch_rate / base_rate:.2f}"
     )
     print(
         f"block of {args.n + 1} txs: mined in {mined:.2f} s, on both peers {big_relay:.2f} s later"

@@ -91,6 +91,33 @@ class RPCClient:
             raise RPCError(reply["error"]["code"], reply["error"]["message"])
         return reply.get("result")
 
+    def batch(self, calls: list[tuple[Any, ...]]) -> list[Any]:
+        """Send [(method, *params), ...] as one JSON-RPC batch; return results in order.
+
+        A failed call's place holds its `RPCError` instead of a result (nothing is raised for
+        it), as a batch's calls succeed or fail one by one.
+        """
+        first = next(self._ids)
+        body = [
+            {"jsonrpc": "2.0", "id": first + i, "method": c[0], "params": list(c[1:])}
+            for i, c in enumerate(calls)
+        ]
+        for _ in calls[1:]:
+            next(self._ids)
+        status, data = self._post(json.dumps(body).encode())
+        if status == 401:
+            raise RPCConnectionError("the node refused our credentials (HTTP 401)")
+        try:
+            replies = {r["id"]: r for r in json.loads(data, parse_float=Decimal)}
+        except (ValueError, TypeError, KeyError) as exc:
+            raise RPCConnectionError(f"HTTP {status}: not a JSON-RPC batch reply") from exc
+        out: list[Any] = []
+        for i in range(len(calls)):
+            reply = replies.get(first + i, {})
+            err = reply.get("error")
+            out.append(RPCError(err["code"], err["message"]) if err else reply.get("result"))
+        return out
+
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)

@@ -207,6 +207,12 @@ def test_http_layer(node):
     assert requests.get(node.url + "/nope", timeout=10).status_code == 404
 
 
+def test_client_batch(node):
+    count, missing, h0 = node.rpc.batch([("getblockcount",), ("nope",), ("getblockhash", 0)])
+    assert count == node.rpc.getblockcount() and h0 == node.rpc.getblockhash(0)
+    assert isinstance(missing, RPCError) and missing.code == -32601
+
+
 def test_cookie_file_is_private(node):
     path = node.datadir / ".cookie"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
