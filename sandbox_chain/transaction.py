@@ -186,10 +186,26 @@ class Transaction:
 
     def serialize_legacy(self) -> bytes:
         """The legacy serialization, without witness: what the txid commits to."""
+        # TxIn.serialize and TxOut.serialize inlined: this runs for every transaction of
+        # every block validated.
         parts = [self.version.to_bytes(4, "little", signed=True), encode_varint(len(self.vin))]
-        parts += [txin.serialize() for txin in self.vin]
+        for txin in self.vin:
+            script = txin.script_sig
+            parts += (
+                txin.prevout.txid,
+                txin.prevout.vout.to_bytes(4, "little"),
+                encode_varint(len(script)),
+                script,
+                txin.sequence.to_bytes(4, "little"),
+            )
         parts.append(encode_varint(len(self.vout)))
-        parts += [txout.serialize() for txout in self.vout]
+        for txout in self.vout:
+            script = txout.script_pubkey
+            parts += (
+                txout.value.to_bytes(8, "little", signed=True),
+                encode_varint(len(script)),
+                script,
+            )
         parts.append(self.locktime.to_bytes(4, "little"))
         return b"".join(parts)
 

@@ -95,12 +95,24 @@ def legacy_sigop_count(script: bytes) -> int:
 
     Stops silently at a truncated push, as Core does.
     """
-    count, i, n = 0, 0, len(script)
+    n = len(script)
+    if (
+        n == 25
+        and script[0] == 0x76  # the P2PKH template DUP HASH160 <20> EQUALVERIFY CHECKSIG
+        and script[1] == 0xA9
+        and script[2] == 20
+        and script[23] == 0x88
+        and script[24] == _OP_CHECKSIG
+    ):
+        return 1
+    count, i = 0, 0
     while i < n:
         op = script[i]
         i += 1
         if op < _OP_PUSHDATA1:
             i += op
+        elif op < _OP_CHECKSIG and op > _OP_PUSHDATA4:
+            continue  # neither a push with a length field nor a sigop
         elif op == _OP_PUSHDATA1:
             if i + 1 > n:
                 break
@@ -122,9 +134,12 @@ def legacy_sigop_count(script: bytes) -> int:
 
 def tx_legacy_sigops(tx: Transaction) -> int:
     """Sigops of a transaction's scriptSigs and scriptPubKeys (`GetLegacySigOpCount`)."""
-    return sum(legacy_sigop_count(i.script_sig) for i in tx.vin) + sum(
-        legacy_sigop_count(o.script_pubkey) for o in tx.vout
-    )
+    count = 0
+    for txin in tx.vin:
+        count += legacy_sigop_count(txin.script_sig)
+    for txout in tx.vout:
+        count += legacy_sigop_count(txout.script_pubkey)
+    return count
 
 
 def check_block_header(header: BlockHeader, params: NetworkParams) -> bytes:
