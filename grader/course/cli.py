@@ -129,7 +129,7 @@ def lab(course_name: str | None, workspace: Path | None, no_browser: bool, port:
     click.echo(f"  {validate_command(first)}   (or the Validate button in JupyterLab)")
     click.echo("Stop JupyterLab with Ctrl-C (twice).")
     cmd = lab_command_line(target, port, not no_browser)
-    sys.exit(_run_until_stopped(subprocess.Popen(cmd, env=lab_environment())))
+    sys.exit(_run_until_stopped(subprocess.Popen(cmd, env=lab_environment(target))))
 
 
 def _run_until_stopped(proc: subprocess.Popen) -> int:

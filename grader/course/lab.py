@@ -7,6 +7,7 @@ holds their work); only modules not yet copied are added. JupyterLab is bound to
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -63,8 +64,35 @@ def prepare_workspace(
     if not config.exists():
         # `nbgrader validate` run in the workspace reads this (and warns when there is none).
         config.write_text(WORKSPACE_CONFIG, encoding="utf-8")
+    write_lab_config(workspace)
     missing = [m.id for m in course.modules if m.id not in present]
     return WorkspaceReport(copied, kept, missing)
+
+
+# JupyterLab front-end plugins a learner does not need: nbgrader's instructor tools (they would
+# offer to edit grading metadata and run a formgrader against no course) and the announcements
+# plugin, which asks to fetch news from the internet — the course promises to work offline.
+LEARNER_DISABLED_PLUGINS = (
+    "@jupyter/nbgrader:create-assignment",
+    "@jupyter/nbgrader:formgrader",
+    "@jupyter/nbgrader:course-list",
+    "@jupyterlab/apputils-extension:announcements",
+)
+
+
+def lab_config_dir(workspace: Path) -> Path:
+    """The workspace's own Jupyter configuration folder (hidden from the file browser)."""
+    return workspace / ".lune-lab"
+
+
+def write_lab_config(workspace: Path) -> Path:
+    """Write the learner's page config (disabled plugins); returns the config folder."""
+    config_dir = lab_config_dir(workspace)
+    labconfig = config_dir / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    page_config = {"disabledExtensions": dict.fromkeys(LEARNER_DISABLED_PLUGINS, True)}
+    (labconfig / "page_config.json").write_text(json.dumps(page_config, indent=2) + "\n")
+    return config_dir
 
 
 WORKSPACE_CONFIG = """\
@@ -74,10 +102,16 @@ c.Execute.timeout = 120  # seconds a cell may run before validation gives up on 
 """
 
 
-def lab_environment() -> dict[str, str]:
+def lab_environment(workspace: Path | None = None) -> dict[str, str]:
     """The server's environment: this installation's bin/ first on PATH, so `nbgrader` and
-    `lune` work in JupyterLab's terminals."""
+    `lune` work in JupyterLab's terminals; the workspace's page config first on the Jupyter
+    config path, so the learner's JupyterLab hides the instructor tools."""
     env = dict(os.environ)
+    if workspace is not None:
+        extra = env.get("JUPYTER_CONFIG_PATH", "")
+        env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+            p for p in (str(lab_config_dir(workspace)), extra) if p
+        )
     bindir = str(Path(sys.executable).parent)
     env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
     return env
@@ -99,6 +133,9 @@ def lab_command_line(workspace: Path, port: int, open_browser: bool) -> list[str
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}",
         f"--ServerApp.open_browser={open_browser}",
+        # Offline by design: no update checks and no news feed fetched from the internet.
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.news_url=None",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         # Containers and CI machines often run as root; JupyterLab refuses that by default.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from coursekit import ROOT, good_cells, good_checks, write_course
 
 from grader.course.config import load_course
-from grader.course.lab import lab_command_line, prepare_workspace
+from grader.course.lab import LEARNER_DISABLED_PLUGINS, lab_command_line, prepare_workspace
 
 pytestmark = pytest.mark.notebook
 
@@ -58,6 +59,9 @@ def test_workspace_lists_modules_not_yet_written(tmp_path):
 def test_lab_listens_on_loopback_only(tmp_path):
     cmd = lab_command_line(tmp_path, 8888, open_browser=False)
     assert "--ServerApp.ip=127.0.0.1" in cmd and "--ServerApp.open_browser=False" in cmd
+    # Offline: no update check, no news feed.
+    assert "--LabApp.news_url=None" in cmd
+    assert "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate" in cmd
 
 
 @pytest.mark.network
@@ -65,7 +69,8 @@ def test_lab_listens_on_loopback_only(tmp_path):
 def test_lune_lab_starts_jupyterlab_on_the_workspace(toy_course, tmp_path):
     port = _free_port()
     workspace = tmp_path / "ws"
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    token = "lune-test-token"  # JupyterLab takes its token from JUPYTER_TOKEN
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_TOKEN=token)
     cmd = [sys.executable, "-m", "web.cli", "lab", str(toy_course)]
     cmd += ["--workspace", str(workspace), "--no-browser", "--port", str(port)]
     proc = subprocess.Popen(
@@ -89,6 +94,15 @@ def test_lune_lab_starts_jupyterlab_on_the_workspace(toy_course, tmp_path):
         assert info is not None, f"JupyterLab did not answer on port {port}"
         assert "version" in info
         assert (workspace / "m1" / "m1.ipynb").is_file()
+        # The page the learner's browser loads hides nbgrader's instructor tools and the
+        # announcements plugin (which would fetch news from the internet).
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as r:
+            page = r.read().decode()
+        config = json.loads(
+            re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', page, re.S)[1]
+        )
+        for plugin in LEARNER_DISABLED_PLUGINS:
+            assert plugin in config["disabledExtensions"], plugin
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
