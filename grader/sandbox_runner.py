@@ -133,7 +133,8 @@ def _make_shell(sink: list):
     config = Config()
     config.HistoryManager.hist_file = ":memory:"
     config.HistoryManager.enabled = False
-    config.InteractiveShell.colors = "Linux"
+    # Plain tracebacks: highlighting costs ~50 ms per failing cell and scores nothing.
+    config.InteractiveShell.colors = "NoColor"
     shell = InteractiveShell.instance(
         config=config, displayhook_class=RecordingDisplayHook, display_pub_class=RecordingPublisher
     )

@@ -225,6 +225,14 @@ def graded(tmp_path_factory, listener):
         Submission(name, nbformat.writes(nb).encode(), ON_TIME, f"{name}.ipynb")
         for name, nb in subs.items()
     ]
+    # Due 2026-01-10 12:00 UTC, 15 minutes' grace, 10 % per started day, floor 50 %.
+    submissions.append(
+        Submission(
+            "late_correct",
+            nbformat.writes(subs["honest_correct"]).encode(),
+            datetime(2026, 1, 12, 13, 0, tzinfo=UTC),
+        )
+    )
     course_before = _tree_digest(COURSE)
     mp = pytest.MonkeyPatch()
     mp.setenv("LUNE_FAKE_SECRET", SECRET)
@@ -274,7 +282,7 @@ def _processes_with(token: str) -> list[int]:
 
 def test_every_submission_was_graded(graded):
     results = graded["results"]
-    assert len(results) == 25
+    assert len(results) == 26
     assert {r.status for r in results.values()} == {"graded"}, {
         k: r.error for k, r in results.items() if r.status != "graded"
     }
@@ -306,6 +314,13 @@ def test_honest_submissions_score_as_nbgrader_would(graded, learner, score):
     result = graded["results"][learner]
     assert result.score == score
     assert result.late_penalty == 0
+
+
+def test_late_submission_loses_a_percentage_per_started_day(graded):
+    result = graded["results"]["late_correct"]
+    assert result.raw_score == 6
+    assert result.late_penalty == pytest.approx(6 * 0.3)  # 2 days 1 hour late: 3 started days
+    assert result.score == pytest.approx(4.2)
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from grader.errors import GraderError, SubmissionRejected
 from grader.execution import CallOutcome
 from grader.job import SubmissionResult, parse_notebook
 from grader.policy import LatePolicy, load_course
+from grader.progress import Progress
 from grader.report import CSV_COLUMNS, histogram, summary_table, to_csv
 from web.cli import main
 
@@ -158,3 +159,13 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
     assert res.exit_code != 0
     assert "unknown module" in res.output
     assert "Traceback" not in res.output
+
+
+def test_progress_bar_prints_eta_lines_when_not_a_tty():
+    out = io.StringIO()
+    bar = Progress(4, label="grading", enabled=True, stream=out)
+    for _ in range(4):
+        bar.advance()
+    bar.close()
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("grading [") and "4/4" in lines[-1] and "ETA" in lines[-1]
