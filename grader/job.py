@@ -8,6 +8,7 @@ grades one submission at a time.
 from __future__ import annotations
 
 import copy
+import json
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -141,7 +142,12 @@ class GradingSession:
             return result
         self._trusted_metadata(nb)
         place_submission(
-            self.workdir, mid, sub.learner, nbformat.writes(nb).encode(), sub.timestamp
+            # Already parsed and upgraded; nbgrader reads and validates it again.
+            self.workdir,
+            mid,
+            sub.learner,
+            json.dumps(nb).encode(),
+            sub.timestamp,
         )
         context = JobContext(self.executor, self.exercises, self.timeout)
         set_job(context)
@@ -217,7 +223,10 @@ class GradingSession:
         path = self.workdir / "autograded" / result.learner / mid / f"{mid}.ipynb"
         if result.status == "graded" and path.is_file():
             shown = collect_visible(
-                nbformat.read(path, as_version=4), self.source_nb, self.exercises
+                # nbgrader wrote (and validated) it: skip a second validation.
+                nbformat.from_dict(json.loads(path.read_text())),
+                self.source_nb,
+                self.exercises,
             )
             for ex in result.exercises:
                 ex["visible_output"] = shown.get(ex["function"], "")
