@@ -1,9 +1,9 @@
 """Blocks, transactions and scripts as Bitcoin Core's RPCs show them in JSON.
 
 Follows Core's `core_write.cpp` (`TxToUniv`, `ScriptToUniv`, `ValueFromAmount`) and
-`rpc/blockchain.cpp` (`blockheaderToJSON`, `blockToJSON`, `GetDifficulty`). Amounts are coins
-as JSON numbers with at most 8 decimals: `sats / 1e8` is the float nearest that decimal and
-JSON writes its shortest form, so clients parsing with `Decimal` get the exact value.
+`rpc/blockchain.cpp` (`blockheaderToJSON`, `blockToJSON`); `GetDifficulty` is
+`sandbox_chain.pow.difficulty`. Amounts are written as Core writes them, coins with exactly
+8 decimals (`50.00000000`), so clients parsing with `Decimal` get the exact value.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from ..block import Block, BlockHeader
 from ..chainview import BlockInfo
 from ..encoding import hash_to_hex
 from ..params import COIN, NetworkParams
+from ..pow import difficulty
 from ..script import classify, script_to_asm
 from ..transaction import Transaction
 
@@ -70,22 +71,6 @@ def dumps(value: Any) -> str:
     """JSON text with amounts as Core writes them (`50.00000000`) and no NaN."""
     text = json.dumps(_mark_amounts(value), allow_nan=False, separators=(",", ":"))
     return _MARKED.sub(r"\1", text)
-
-
-def difficulty(bits: int) -> float:
-    """Core's `GetDifficulty`: how many times harder than the easiest mainnet target."""
-    shift = (bits >> 24) & 0xFF
-    mantissa = bits & 0x00FFFFFF
-    if mantissa == 0:
-        return 0.0
-    diff = 0x0000FFFF / mantissa
-    while shift < 29:
-        diff *= 256.0
-        shift += 1
-    while shift > 29:
-        diff /= 256.0
-        shift -= 1
-    return diff
 
 
 def script_pubkey_json(script: bytes, params: NetworkParams) -> dict[str, Any]:

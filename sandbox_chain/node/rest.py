@@ -20,7 +20,8 @@ from ..address import decode_address
 from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError
-from .jsonfmt import amount, block_json, difficulty, tx_json
+from ..pow import difficulty
+from .jsonfmt import amount, block_json, tx_json
 from .server import Request, Response, error_response, json_response
 
 if TYPE_CHECKING:

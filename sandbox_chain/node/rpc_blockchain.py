@@ -12,8 +12,9 @@ from ..address import decode_address
 from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError
+from ..pow import difficulty
 from ..transaction import OutPoint
-from .jsonfmt import amount, block_json, difficulty, header_json, script_pubkey_json
+from .jsonfmt import amount, block_json, header_json, script_pubkey_json
 from .rpc import (
     RPC_INVALID_ADDRESS_OR_KEY,
     RPC_INVALID_PARAMETER,

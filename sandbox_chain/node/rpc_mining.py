@@ -16,9 +16,10 @@ from ..chainstate import Chain
 from ..encoding import hash_to_hex
 from ..errors import ChainError, ParseError, ValidationError
 from ..miner import create_block_template, solve_block
+from ..pow import difficulty
 from ..transaction import Transaction
 from .faucet import FaucetError
-from .jsonfmt import amount, difficulty
+from .jsonfmt import amount
 from .rpc import (
     RPC_DESERIALIZATION_ERROR,
     RPC_INVALID_ADDRESS_OR_KEY,
