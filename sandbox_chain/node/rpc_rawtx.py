@@ -121,14 +121,20 @@ def register(d: Dispatcher, node: Node) -> None:
                 tx, where = got
             if level <= 0:
                 return tx.serialize().hex()
-            out = tx_json(tx, params) | {"hex": tx.serialize().hex()}
+            info = c.get_header_info(where) if where is not None else None
+            active = info is not None and info.status == "active"
+            # Core's getrawtransaction + TxToJSON: `in_active_chain` only answers a given
+            # blockhash; time and blocktime only for a block of the active chain.
+            out: dict[str, Any] = {"in_active_chain": active} if in_block is not None else {}
+            out |= tx_json(tx, params)
+            out["hex"] = tx.serialize().hex()
             if where is not None:
-                info = c.get_header_info(where)
                 out["blockhash"] = hash_to_hex(where)
-                active = info is not None and info.status == "active"
-                out["in_active_chain"] = active
-                out["confirmations"] = c.height - info.height + 1 if active and info else 0
-                out["time"] = out["blocktime"] = info.time if info else 0
+            if info is not None and active:
+                out["confirmations"] = c.height - info.height + 1
+                out["time"] = out["blocktime"] = info.time
+            elif info is not None:
+                out["confirmations"] = 0
             return out
 
         return call(run)

@@ -1,0 +1,64 @@
+"""Result fields a Bitcoin Core client reads, checked on an in-process node (no child process).
+
+Each test names the Core source that fixes the expected shape; the node is started on free
+loopback ports and its RPC methods are called through the node's own dispatcher and encoder.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox_chain.keys import PrivateKey
+from sandbox_chain.node.app import build_dispatcher
+from sandbox_chain.node.node import Node, NodeConfig
+from sandbox_chain.params import REGTEST
+from sandbox_chain.script import p2pkh_script
+from sandbox_chain.sighash import sign_p2pkh_input
+from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
+
+pytestmark = pytest.mark.network
+
+KEY = PrivateKey.from_int(0x7E57)
+ADDRESS = KEY.public_key().address(REGTEST)
+SCRIPT = p2pkh_script(KEY.public_key().hash160())
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    """A started node with 101 blocks mined to KEY, and its RPC dispatcher."""
+    node = Node(NodeConfig(datadir=tmp_path_factory.mktemp("fidelity"), rpcport=0, port=0))
+    node.start()
+    rpc = build_dispatcher(node)
+    rpc.call("generatetoaddress", [101, ADDRESS])
+    yield node, rpc
+    node.stop()
+
+
+def spend(prev_txid_hex: str, value: int, fee: int) -> Transaction:
+    """A signed one-in one-out P2PKH spend of output 0 of `prev_txid_hex` back to KEY."""
+    tx = Transaction(
+        2,
+        [TxIn(OutPoint(bytes.fromhex(prev_txid_hex)[::-1], 0), b"")],
+        [TxOut(value - fee, SCRIPT)],
+        0,
+    )
+    sign_p2pkh_input(tx, 0, KEY, SCRIPT)
+    return tx
+
+
+def coinbase_txid(rpc, height: int) -> str:
+    return rpc.call("getblock", [rpc.call("getblockhash", [height])])["tx"][0]
+
+
+def test_getrawtransaction_verbose_fields_follow_core(live):
+    # rawtransaction.cpp: `in_active_chain` only when a blockhash was passed, and first;
+    # TxToJSON adds time/blocktime only for a block of the active chain.
+    _, rpc = live
+    txid = coinbase_txid(rpc, 5)
+    block_hash = rpc.call("getblockhash", [5])
+    plain = rpc.call("getrawtransaction", [txid, True])
+    assert "in_active_chain" not in plain
+    assert list(plain)[-5:] == ["hex", "blockhash", "confirmations", "time", "blocktime"]
+    given = rpc.call("getrawtransaction", [txid, True, block_hash])
+    assert list(given)[0] == "in_active_chain" and given["in_active_chain"] is True
+    assert given["blockhash"] == block_hash and given["time"] == given["blocktime"]
