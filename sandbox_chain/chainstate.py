@@ -38,6 +38,7 @@ from .blockindex import (
     IndexEntry,
 )
 from .chainview import ChainQueries, DbCoins
+from .checkqueue import QueuedCheckFailed, SignatureChecks
 from .errors import ChainError, StorageError, ValidationError
 from .mempool import ChainContext, Mempool
 from .params import NetworkParams
@@ -75,6 +76,8 @@ class Chain(ChainQueries, BlockIndexRules):
         self._batch: tuple[list[Block], list[CheckedBlock]] | None = None
         self._real_bits: dict[bytes, int] = {}  # memo of _last_real_bits
         self._coins = DbCoins(storage.conn)
+        self._checks = SignatureChecks()  # its thread starts with the first queued check
+        self.queue_checks = True  # False: every signature verified in line (benchmarks)
         self._load()
         self._load_mempool()
 
@@ -178,6 +181,7 @@ class Chain(ChainQueries, BlockIndexRules):
         try:
             self._save_mempool()
         finally:
+            self._checks.close()
             self.storage.close()
 
     def __enter__(self) -> Chain:
@@ -356,7 +360,13 @@ class Chain(ChainQueries, BlockIndexRules):
             )
             conn.execute("SAVEPOINT reorg")
             try:
-                disconnected, connected = self._reorg_to(self._index[best], known)
+                try:
+                    disconnected, connected = self._reorg_to(
+                        self._index[best], known, self.queue_checks
+                    )
+                except QueuedCheckFailed:  # again in line: Core's first error, in block order
+                    conn.execute("ROLLBACK TO reorg")
+                    disconnected, connected = self._reorg_to(self._index[best], known)
             except ValidationError as exc:
                 conn.execute("ROLLBACK TO reorg")
                 conn.execute("RELEASE reorg")
@@ -389,9 +399,28 @@ class Chain(ChainQueries, BlockIndexRules):
         return check_block(block, self.params, check_pow=False)
 
     def _reorg_to(
-        self, target: IndexEntry, known: dict[bytes, CheckedBlock]
+        self, target: IndexEntry, known: dict[bytes, CheckedBlock], queue_checks: bool = False
     ) -> tuple[list[Block], list[CheckedBlock]]:
-        """Disconnect to the fork point, connect up to `target`, write it all (no commit)."""
+        """Disconnect to the fork point, connect up to `target`, write it all (no commit).
+
+        With `queue_checks`, signatures are verified on the check queue's thread while the
+        blocks are written; any failure there raises `QueuedCheckFailed` before the memory
+        state changes, and the caller rolls back and calls again without the queue.
+        """
+        checks = self._checks if queue_checks else None
+        try:
+            return self._reorg_steps(target, known, checks)
+        finally:
+            if checks is not None:
+                checks.wait()  # nothing left queued for the next caller, whatever happened
+                checks.script_txids.clear()
+
+    def _reorg_steps(
+        self,
+        target: IndexEntry,
+        known: dict[bytes, CheckedBlock],
+        checks: SignatureChecks | None,
+    ) -> tuple[list[Block], list[CheckedBlock]]:
         conn = self.storage.conn
         path: list[IndexEntry] = []
         e = target
@@ -418,9 +447,11 @@ class Chain(ChainQueries, BlockIndexRules):
             checked = self._load_checked(entry.hash, known)
             try:
                 undo, _ = connect_block(
-                    checked, entry.height, view, self.params, flags, self.script_cache
+                    checked, entry.height, view, self.params, flags, self.script_cache, checks
                 )
             except ValidationError as exc:
+                if checks is not None and not checks.wait():
+                    raise QueuedCheckFailed from exc  # a signature before it may fail first
                 exc.block_hash = entry.hash  # type: ignore[attr-defined]
                 raise
             self._write_connect(checked, entry, undo)
@@ -436,6 +467,10 @@ class Chain(ChainQueries, BlockIndexRules):
             ],
         )
         self.storage.set_meta("tip", target.hash)
+        if checks is not None:
+            if not checks.wait():
+                raise QueuedCheckFailed
+            self.script_cache.update((txid, flags) for txid in checks.script_txids)
         # The database now holds the new chain; mirror it in memory (undone by _load on error).
         del self._active[fork_height + 1 :]
         self._active.extend(entry.hash for entry in path)

@@ -29,13 +29,13 @@ cache in Core, but the digest is the same bytes either way).
 from __future__ import annotations
 
 from . import keys
+from .checkqueue import SignatureChecks, verify_strict_der
 from .encoding import encode_varint
 from .hashes import hash160, hash256
 from .interpreter import verify_script
 from .script import SCRIPT_VERIFY_LOW_S, SCRIPT_VERIFY_STRICTENC
-from .secp_backend import verify_rs
 from .sighash import SIGHASH_ALL, legacy_sighash
-from .signature import HALF_N, N
+from .signature import HALF_N
 from .transaction import Transaction
 
 _ALL_SUFFIX = SIGHASH_ALL.to_bytes(4, "little")
@@ -88,30 +88,6 @@ class SighashCache:
         return hash256(b"".join(parts))
 
 
-def _strict_der_verify(pub: bytes, sig: bytes, digest: bytes) -> bool:
-    """`keys.verify_signature(pub, sig[:-1], digest)` for a signature known to be strict DER.
-
-    `sig` carries its hash-type byte. For strict DER, Core's lax parser reads R and S from the
-    two INTEGERs directly; leading zeros are dropped and values of 32+ bytes or >= n read as
-    zero (never valid), exactly as `signature.parse_der_lax` does; a high S is normalized.
-    With another backend chosen (`keys.set_backend`), `keys.verify_signature` is called.
-    """
-    if keys.get_backend() != "coincurve":
-        return keys.verify_signature(pub, sig[:-1], digest)
-    len_r = sig[3]
-    r_bytes = sig[4 : 4 + len_r].lstrip(b"\x00")
-    s_bytes = sig[6 + len_r : -1].lstrip(b"\x00")
-    if len(r_bytes) > 32 or len(s_bytes) > 32:
-        return False
-    r = int.from_bytes(r_bytes, "big")
-    s = int.from_bytes(s_bytes, "big")
-    if not (0 < r < N and 0 < s < N):
-        return False
-    if s > HALF_N:
-        s = N - s
-    return verify_rs(pub, r, s, digest)
-
-
 def _is_strict_der(sig: bytes) -> bool:
     """BIP-66 (`signature.is_strict_der`), same rules, for the fast path's own use."""
     size = len(sig)
@@ -137,8 +113,13 @@ def _p2pkh_fast(
     input_index: int,
     flags: int,
     cache: SighashCache | None,
+    checks: SignatureChecks | None = None,
 ) -> bool:
-    """True when this input is a standard P2PKH spend that the interpreter would accept."""
+    """True when this input is a standard P2PKH spend that the interpreter would accept.
+
+    With `checks`, the signature itself is queued there instead of verified here: True then
+    means "accepted if `checks.wait()` says the signatures verify".
+    """
     if len(script_pubkey) != 25 or len(script_sig) < 2:
         return False
     if (
@@ -177,7 +158,12 @@ def _p2pkh_fast(
         digest = cache.digest_all(input_index, script_code)
     else:
         digest = legacy_sighash(tx, input_index, script_pubkey, hash_type)
-    return _strict_der_verify(pub, sig, digest)
+    if keys.get_backend() != "coincurve":  # another backend chosen (keys.set_backend)
+        return keys.verify_signature(pub, sig[:-1], digest)
+    if checks is not None:
+        checks.add(pub, sig, digest)  # accepted if it verifies: the caller waits for that
+        return True
+    return verify_strict_der(pub, sig, digest)
 
 
 def verify_input(
@@ -187,12 +173,14 @@ def verify_input(
     script_pubkey: bytes,
     flags: int,
     cache: SighashCache | None = None,
+    checks: SignatureChecks | None = None,
 ) -> None:
     """`interpreter.verify_script(script_sig, script_pubkey, tx, input_index, flags)`, faster.
 
     Standard P2PKH spends that pass are accepted by the fast path; everything else (and every
-    failure) goes through the interpreter, which raises `ScriptError` with Core's code.
+    failure) goes through the interpreter, which raises `ScriptError` with Core's code. With
+    `checks`, fast-path signatures are queued there (see `checkqueue`).
     """
-    if _p2pkh_fast(script_sig, script_pubkey, tx, input_index, flags, cache):
+    if _p2pkh_fast(script_sig, script_pubkey, tx, input_index, flags, cache, checks):
         return
     verify_script(script_sig, script_pubkey, tx, input_index, flags)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from . import script as script_mod
 from .block import Block, BlockHeader, merkle_root
+from .checkqueue import SignatureChecks
 from .encoding import encode_varint
 from .errors import ScriptError, ValidationError
 from .hashes import hash256
@@ -307,19 +308,24 @@ def check_tx_inputs(
 
 
 def check_input_scripts(
-    tx: Transaction, spent: Sequence[Coin], flags: int, mandatory_flags: int | None = None
+    tx: Transaction,
+    spent: Sequence[Coin],
+    flags: int,
+    mandatory_flags: int | None = None,
+    checks: SignatureChecks | None = None,
 ) -> None:
     """Run every input's scriptSig + scriptPubKey (`CheckInputScripts`).
 
     Failure under `flags` is re-tried under the consensus (`mandatory_flags`) set alone, to tell
     a policy failure ("non-mandatory-script-verify-flag (…)") from a consensus one
     ("mandatory-script-verify-flag-failed (…)"), exactly as Core words them. Standard P2PKH
-    spends take `input_check`'s fast path, which gives the interpreter's answer.
+    spends take `input_check`'s fast path, which gives the interpreter's answer; with
+    `checks`, their signatures are queued there and the caller must `checks.wait()`.
     """
     cache = SighashCache(tx)
     for index, (txin, coin) in enumerate(zip(tx.vin, spent, strict=True)):
         try:
-            verify_input(tx, index, txin.script_sig, coin.script_pubkey, flags, cache)
+            verify_input(tx, index, txin.script_sig, coin.script_pubkey, flags, cache, checks)
         except ScriptError as exc:
             if mandatory_flags is not None and mandatory_flags != flags:
                 try:
@@ -349,12 +355,18 @@ def connect_block(
     params: NetworkParams,
     flags: int,
     script_cache: set[tuple[bytes, int]] | None = None,
+    checks: SignatureChecks | None = None,
 ) -> tuple[list[Coin], int]:
     """Spend and create coins of a checked block in `view` (`ConnectBlock`).
 
     Returns the undo data (spent coins in input order) and the total fees. On error the view
     holds partial changes: the caller throws it away. `script_cache` holds (txid, flags) of
     transactions whose scripts already passed (in the mempool), so they are not run twice.
+
+    With `checks` (`checkqueue.SignatureChecks`), standard signatures are queued there rather
+    than verified in line, and nothing is added to `script_cache`: the txids whose scripts
+    ran are appended to `checks.script_txids`. The caller must `checks.wait()` before it
+    trusts the result (or an error raised), and validate again without `checks` if it fails.
     """
     block = checked.block
     undo: list[Coin] = []
@@ -369,8 +381,10 @@ def connect_block(
             if not money_range(fees):
                 raise ValidationError("bad-txns-accumulated-fee-outofrange")
             if script_cache is None or (txid, flags) not in script_cache:
-                check_input_scripts(tx, spent, flags)  # type: ignore[arg-type]
-                if script_cache is not None:
+                check_input_scripts(tx, spent, flags, checks=checks)  # type: ignore[arg-type]
+                if checks is not None:
+                    checks.script_txids.append(txid)
+                elif script_cache is not None:
                     script_cache.add((txid, flags))
             for k in keys:
                 undo.append(view.spend_coin(k))

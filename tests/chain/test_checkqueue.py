@@ -1,0 +1,118 @@
+"""Signatures verified on the check queue's thread: same answers, same first error, no leaks.
+
+Blocks are connected with standard signatures queued on `checkqueue.SignatureChecks`; a queued
+failure makes the chain validate the block again in line. These tests check that the error
+reported is the one the sequential order gives (a bad signature early in the block wins over
+a fault found later, as it does without the queue), that nothing of a rejected block stays in
+the state or the script cache, and that the queue itself answers and resets correctly.
+"""
+
+from __future__ import annotations
+
+import pytest
+from chainkit import (
+    KEY,
+    OTHER_KEY,
+    SPK,
+    build_block,
+    copy_chain,
+    funded_template,
+    mature_coins,
+    next_time,
+    pay,
+    snapshot,
+)
+
+from sandbox_chain import miner
+from sandbox_chain.checkqueue import SignatureChecks
+from sandbox_chain.errors import ValidationError
+from sandbox_chain.script import MANDATORY_FLAGS, push_data
+from sandbox_chain.sighash import SIGHASH_ALL, legacy_sighash, sign_input
+from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
+
+
+@pytest.fixture
+def chain(tmp_path_factory, tmp_path):
+    c = copy_chain(funded_template(tmp_path_factory), tmp_path / "chain")
+    yield c
+    c.close()
+
+
+def forged(chain, coin_index: int = 0) -> Transaction:
+    """A standard-looking P2PKH spend signed by the wrong key (its signature fails)."""
+    tx = pay(chain, coin_index)
+    sig = sign_input(tx, 0, OTHER_KEY, mature_coins(chain)[coin_index][1].script_pubkey)
+    tx.vin[0].script_sig = push_data(sig) + push_data(KEY.public_key().sec())
+    return tx
+
+
+BAD_SIG = "mandatory-script-verify-flag-failed (EVAL_FALSE)"
+
+
+def rejected(chain, block) -> str:
+    before = snapshot(chain)
+    with pytest.raises(ValidationError) as err:
+        chain.submit_block(block)
+    after = snapshot(chain)
+    assert (after.tip, after.utxos, after.mempool) == (before.tip, before.utxos, before.mempool)
+    return err.value.reason
+
+
+def test_good_blocks_use_the_queue(chain):
+    txs = [pay(chain, i) for i in range(3)]
+    assert chain.submit_block(build_block(chain, txs)) == "accepted"
+    assert chain._checks._thread is not None  # the signatures went through the queue
+    assert {(tx.txid(), MANDATORY_FLAGS) for tx in txs} <= chain.script_cache
+
+
+def test_a_bad_signature_is_reported_before_a_later_fault(chain):
+    # Sequential order: tx 1's scripts fail before the coinbase amount is checked.
+    block = build_block(chain, [forged(chain)], coinbase_value=100 * 10**8)
+    assert rejected(chain, block) == BAD_SIG
+    # ... and before a later transaction's missing input.
+    missing = Transaction(1, [TxIn(OutPoint(b"\x42" * 32, 0), b"")], [TxOut(1, SPK)], 0)
+    block = build_block(chain, [pay(chain, 1), forged(chain), missing])
+    assert rejected(chain, block) == BAD_SIG
+    # A fault before the bad signature is reported first, as without the queue.
+    block = build_block(chain, [missing, forged(chain)])
+    assert rejected(chain, block) == "bad-txns-inputs-missingorspent"
+
+
+def test_rejected_scripts_are_not_cached_and_the_chain_goes_on(chain):
+    bad = forged(chain)
+    good = pay(chain, 1)
+    assert rejected(chain, build_block(chain, [good, bad])) == BAD_SIG
+    assert (bad.txid(), MANDATORY_FLAGS) not in chain.script_cache
+    assert rejected(chain, build_block(chain, [bad])) == BAD_SIG  # still checked, still bad
+    assert chain.submit_block(build_block(chain, [good])) == "accepted"
+
+
+def test_submit_blocks_keeps_the_good_prefix(chain):
+    first = build_block(chain, [pay(chain, 0)])
+    assert chain.submit_blocks([first]) == ["accepted"]
+    bad = build_block(chain, [forged(chain, 1)], time=next_time(chain))
+    tip = chain.tip
+    with pytest.raises(ValidationError) as err:
+        chain.submit_blocks([bad])
+    assert err.value.reason == BAD_SIG and chain.tip == tip
+    assert miner.mine_block(chain, SPK, time=next_time(chain)) is not None
+
+
+def test_queue_answers_and_resets():
+    tx = Transaction(1, [TxIn(OutPoint(b"\x01" * 32, 0), b"")], [TxOut(1, SPK)], 0)
+    digest = legacy_sighash(tx, 0, SPK, SIGHASH_ALL)
+    pub = KEY.public_key().sec()
+    good = KEY.sign(digest) + b"\x01"
+    bad = OTHER_KEY.sign(digest) + b"\x01"
+    checks = SignatureChecks()
+    try:
+        for _ in range(20):
+            checks.add(pub, good, digest)
+        assert checks.wait() is True
+        checks.add(pub, good, digest)
+        checks.add(pub, bad, digest)
+        assert checks.wait() is False
+        assert checks.wait() is True  # reset: nothing pending, no failure remembered
+    finally:
+        checks.close()
+    assert checks._thread is None
