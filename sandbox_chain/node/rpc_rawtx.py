@@ -47,8 +47,8 @@ def decode_tx(hexstring: str) -> Transaction:
 
 
 def reject_message(err: ValidationError) -> str:
-    """The reject reason as Core prints it: "reason (debug message)"."""
-    return f"{err.reason} ({err.message})" if err.message else err.reason
+    """The reject reason as Core prints it (`ValidationState::ToString`): "reason, debug"."""
+    return f"{err.reason}, {err.message}" if err.message else err.reason
 
 
 def tx_error(err: ValidationError) -> RPCError:
@@ -196,8 +196,11 @@ def register(d: Dispatcher, node: Node) -> None:
                     try:
                         txid = c.accept_to_mempool(tx)
                     except ValidationError as err:
-                        res |= {"allowed": False, "reject-reason": err.reason}
-                        if err.message:
+                        res["allowed"] = False
+                        if err.reason == MISSING_INPUTS:  # Core's TX_MISSING_INPUTS
+                            res["reject-reason"] = "missing-inputs"
+                        else:
+                            res["reject-reason"] = err.reason
                             res["reject-details"] = reject_message(err)
                         results.append(res)
                         continue

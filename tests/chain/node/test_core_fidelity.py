@@ -11,6 +11,7 @@ import pytest
 from sandbox_chain.keys import PrivateKey
 from sandbox_chain.node.app import build_dispatcher
 from sandbox_chain.node.node import Node, NodeConfig
+from sandbox_chain.node.rpc import RPCError
 from sandbox_chain.params import REGTEST
 from sandbox_chain.script import p2pkh_script
 from sandbox_chain.sighash import sign_p2pkh_input
@@ -62,3 +63,28 @@ def test_getrawtransaction_verbose_fields_follow_core(live):
     given = rpc.call("getrawtransaction", [txid, True, block_hash])
     assert list(given)[0] == "in_active_chain" and given["in_active_chain"] is True
     assert given["blockhash"] == block_hash and given["time"] == given["blocktime"]
+
+
+def test_testmempoolaccept_reject_fields_follow_core(live):
+    # mempool.cpp testmempoolaccept: missing inputs are "missing-inputs" without details;
+    # any other rejection has reject-details = TxValidationState::ToString() ("reason, debug").
+    _, rpc = live
+    orphan = spend("11" * 32, 10_000, 1_000)
+    [verdict] = rpc.call("testmempoolaccept", [[orphan.serialize().hex()]])
+    assert verdict == {
+        "txid": orphan.txid_hex,
+        "wtxid": orphan.txid_hex,
+        "allowed": False,
+        "reject-reason": "missing-inputs",
+    }
+    cb = coinbase_txid(rpc, 1)
+    bad = spend(cb, 50 * 100_000_000, 1_000)
+    bad.vin[0].script_sig = bad.vin[0].script_sig[:-1] + b"\x00"  # corrupt the pubkey
+    [verdict] = rpc.call("testmempoolaccept", [[bad.serialize().hex()]])
+    reason, details = verdict["reject-reason"], verdict["reject-details"]
+    assert verdict["allowed"] is False and reason.startswith("mandatory-script-verify")
+    assert details == reason or details.startswith(reason + ", ")
+    # sendrawtransaction's -26 message is the same ToString().
+    with pytest.raises(RPCError) as info:
+        rpc.call("sendrawtransaction", [bad.serialize().hex()])
+    assert (info.value.code, info.value.message) == (-26, details)
