@@ -50,20 +50,42 @@ def parse_verbosity(value: Any, default: int) -> int:
     return value
 
 
+def _in_pool_family(chain: Chain, txid: bytes, link: str) -> list[Any]:
+    """The entry and all its in-pool ancestors (link="parents") or descendants ("children")."""
+    entries = chain.mempool.entries
+    seen: dict[bytes, Any] = {}
+    stack = [txid]
+    while stack:  # bounded: each pool entry is visited at most once
+        t = stack.pop()
+        if t in seen or t not in entries:
+            continue
+        seen[t] = entries[t]
+        stack.extend(getattr(entries[t], link))
+    return list(seen.values())
+
+
 def _mempool_entry_json(chain: Chain, txid: bytes) -> dict[str, Any]:
+    """Core's `entryToJSON`: ancestor and descendant figures include the entry itself."""
     entry = chain.mempool.entries[txid]
     fee = amount(entry.fee)
+    ancestors = _in_pool_family(chain, txid, "parents")
+    descendants = _in_pool_family(chain, txid, "children")
     return {
         "vsize": entry.size,
         "weight": entry.size * 4,
         "time": int(entry.time),
         "height": chain.height,
-        "descendantcount": 1 + len(entry.children),
-        "descendantsize": entry.size,
-        "ancestorcount": 1 + len(entry.parents),
-        "ancestorsize": entry.size,
+        "descendantcount": len(descendants),
+        "descendantsize": sum(e.size for e in descendants),
+        "ancestorcount": len(ancestors),
+        "ancestorsize": sum(e.size for e in ancestors),
         "wtxid": hash_to_hex(entry.tx.wtxid()),
-        "fees": {"base": fee, "modified": fee, "ancestor": fee, "descendant": fee},
+        "fees": {
+            "base": fee,
+            "modified": fee,
+            "ancestor": amount(sum(e.fee for e in ancestors)),
+            "descendant": amount(sum(e.fee for e in descendants)),
+        },
         "depends": sorted(hash_to_hex(p) for p in entry.parents),
         "spentby": sorted(hash_to_hex(c) for c in entry.children),
         "bip125-replaceable": False,

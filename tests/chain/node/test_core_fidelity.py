@@ -88,3 +88,24 @@ def test_testmempoolaccept_reject_fields_follow_core(live):
     with pytest.raises(RPCError) as info:
         rpc.call("sendrawtransaction", [bad.serialize().hex()])
     assert (info.value.code, info.value.message) == (-26, details)
+
+
+def test_mempool_entry_counts_every_ancestor_and_descendant(live):
+    # txmempool.h / mempool.cpp entryToJSON: counts, sizes and fees cover all in-pool
+    # ancestors (descendants), the entry itself included, not only direct parents (children).
+    _, rpc = live
+    value = 50 * 100_000_000
+    a = spend(coinbase_txid(rpc, 2), value, 1_000)
+    b = spend(a.txid_hex, value - 1_000, 2_000)
+    c = spend(b.txid_hex, value - 3_000, 3_000)
+    for tx in (a, b, c):
+        rpc.call("sendrawtransaction", [tx.serialize().hex()])
+    pool = rpc.call("getrawmempool", [True])
+    top, mid, leaf = pool[a.txid_hex], pool[b.txid_hex], pool[c.txid_hex]
+    size = top["vsize"] + mid["vsize"] + leaf["vsize"]
+    assert (top["descendantcount"], top["descendantsize"]) == (3, size)
+    assert (leaf["ancestorcount"], leaf["ancestorsize"]) == (3, size)
+    assert (mid["ancestorcount"], mid["descendantcount"]) == (2, 2)
+    assert top["fees"]["descendant"] == 6_000 and leaf["fees"]["ancestor"] == 6_000
+    assert mid["fees"]["ancestor"] == 3_000 and mid["fees"]["descendant"] == 5_000
+    rpc.call("generatetoaddress", [1, ADDRESS])
