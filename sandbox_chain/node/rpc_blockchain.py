@@ -12,6 +12,7 @@ from ..address import decode_address
 from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError
+from ..mempool import MIN_RELAY_FEE_PER_KB
 from ..pow import difficulty
 from ..transaction import OutPoint
 from .jsonfmt import amount, block_json, header_json, script_pubkey_json
@@ -237,9 +238,9 @@ def register(d: Dispatcher, node: Node) -> None:
                 "usage": size * 2,
                 "total_fee": amount(sum(e.fee for e in entries)),
                 "maxmempool": 300_000_000,
-                "mempoolminfee": 0.00001,
-                "minrelaytxfee": 0.00001,
-                "incrementalrelayfee": 0.00001,
+                "mempoolminfee": amount(MIN_RELAY_FEE_PER_KB),
+                "minrelaytxfee": amount(MIN_RELAY_FEE_PER_KB),
+                "incrementalrelayfee": amount(MIN_RELAY_FEE_PER_KB),
                 "unbroadcastcount": 0,
                 "fullrbf": False,
             }

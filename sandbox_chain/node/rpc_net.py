@@ -7,6 +7,8 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..mempool import MIN_RELAY_FEE_PER_KB
+from .jsonfmt import amount
 from .p2p import PeerError
 from .rpc import (
     RPC_CLIENT_NODE_ALREADY_ADDED,
@@ -59,8 +61,8 @@ def register(d: Dispatcher, node: Node) -> None:
                     "proxy_randomize_credentials": False,
                 }
             ],
-            "relayfee": 0.00001,
-            "incrementalfee": 0.00001,
+            "relayfee": amount(MIN_RELAY_FEE_PER_KB),
+            "incrementalfee": amount(MIN_RELAY_FEE_PER_KB),
             "localaddresses": [],
             "warnings": "",
         }

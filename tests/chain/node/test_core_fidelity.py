@@ -11,7 +11,7 @@ import pytest
 from sandbox_chain.keys import PrivateKey
 from sandbox_chain.node.app import build_dispatcher
 from sandbox_chain.node.node import Node, NodeConfig
-from sandbox_chain.node.rpc import RPCError
+from sandbox_chain.node.rpc import RPCError, encode_json
 from sandbox_chain.params import REGTEST
 from sandbox_chain.script import p2pkh_script
 from sandbox_chain.sighash import sign_p2pkh_input
@@ -109,3 +109,11 @@ def test_mempool_entry_counts_every_ancestor_and_descendant(live):
     assert top["fees"]["descendant"] == 6_000 and leaf["fees"]["ancestor"] == 6_000
     assert mid["fees"]["ancestor"] == 3_000 and mid["fees"]["descendant"] == 5_000
     rpc.call("generatetoaddress", [1, ADDRESS])
+
+
+def test_fee_rates_are_written_as_core_amounts(live):
+    # Core writes fee rates with ValueFromAmount: 0.00001000, never 1e-05.
+    _, rpc = live
+    for method, field in (("getmempoolinfo", "minrelaytxfee"), ("getnetworkinfo", "relayfee")):
+        text = encode_json(rpc.call(method)).decode()
+        assert f'"{field}":0.00001000' in text
