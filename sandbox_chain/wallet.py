@@ -160,13 +160,17 @@ def sign_multisig_input(
     return tx.vin[input_index].script_sig
 
 
-def write_wallet_file(path: Path, data: dict[str, Any]) -> None:
-    """Write the wallet file atomically with mode 0600 (temp + fsync + rename + dir fsync)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_file_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Write a file so a crash leaves the old or the new content, never a mix.
+
+    Temp file in the same directory, fsync, rename over the target, fsync the directory (the
+    rename is only durable once the directory is). The node writes its cookie, faucet key and
+    saved mempool with it too.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        os.write(fd, json.dumps(data, indent=2).encode())
+        os.write(fd, data)
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -176,6 +180,12 @@ def write_wallet_file(path: Path, data: dict[str, Any]) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+def write_wallet_file(path: Path, data: dict[str, Any]) -> None:
+    """Write the wallet file atomically with mode 0600 (see `write_file_atomic`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_file_atomic(path, json.dumps(data, indent=2).encode())
 
 
 def _is_chain(source: Any) -> bool:

@@ -22,8 +22,7 @@ from ..errors import ChainError, ValidationError
 from ..keys import PrivateKey
 from ..script import p2pkh_script
 from ..wallet import Coin as WalletCoin
-from ..wallet import WalletError, build_transaction
-from .node import write_file_atomic
+from ..wallet import WalletError, build_transaction, write_file_atomic
 from .rpc import (
     RPC_INVALID_ADDRESS_OR_KEY,
     RPC_INVALID_PARAMETER,

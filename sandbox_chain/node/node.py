@@ -32,6 +32,7 @@ from ..chainstate import Chain
 from ..errors import ChainError, ParseError, ValidationError
 from ..params import NetworkParams, get_params
 from ..transaction import Transaction
+from ..wallet import write_file_atomic
 from .server import DEFAULT_MAX_BODY, HTTPService
 
 log = logging.getLogger(__name__)
@@ -43,26 +44,6 @@ NODE_INFO_NAME = "node.json"  # ports and pid of the running node, for tools and
 MEMPOOL_NAME = "mempool.dat"  # hex transactions, one a line, saved at clean shutdown
 USER_AGENT = "/lune-node:0.1.0/"
 PROTOCOL_VERSION = 70016
-
-
-def write_file_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write a file so a crash leaves the old or the new content, never a mix.
-
-    Temp file in the same directory, fsync, rename over the target, fsync the directory.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 @dataclass
