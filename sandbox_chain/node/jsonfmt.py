@@ -15,7 +15,7 @@ from typing import Any
 
 from ..address import address_from_pubkey_hash
 from ..block import Block, BlockHeader
-from ..chainview import BlockInfo
+from ..chainview import BlockInfo, ChainTip
 from ..encoding import hash_to_hex
 from ..params import COIN, NetworkParams
 from ..pow import difficulty
@@ -185,3 +185,13 @@ def block_json(
     else:
         out["tx"] = [tx.txid_hex for tx in block.txs]
     return out
+
+
+def chain_tip_json(tip: ChainTip) -> dict[str, Any]:
+    """One entry of Core's `getchaintips`: height, hash, branchlen, status (also REST's)."""
+    return {
+        "height": tip.height,
+        "hash": hash_to_hex(tip.hash),
+        "branchlen": tip.branchlen,
+        "status": tip.status,
+    }

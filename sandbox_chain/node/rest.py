@@ -21,7 +21,7 @@ from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError
 from ..pow import difficulty
-from .jsonfmt import amount, block_json, tx_json
+from .jsonfmt import amount, block_json, chain_tip_json, tx_json
 from .server import Request, Response, error_response, json_response
 
 if TYPE_CHECKING:
@@ -260,13 +260,4 @@ class RestAPI:
 
     def chaintips(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         """Every leaf of the block tree (Core's getchaintips)."""
-        tips = self.node.chain_call(lambda c: c.chain_tips())
-        return [
-            {
-                "height": t.height,
-                "hash": hash_to_hex(t.hash),
-                "branchlen": t.branchlen,
-                "status": t.status,
-            }
-            for t in tips
-        ]
+        return [chain_tip_json(t) for t in self.node.chain_call(lambda c: c.chain_tips())]

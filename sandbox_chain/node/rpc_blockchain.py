@@ -15,7 +15,7 @@ from ..errors import ChainError
 from ..mempool import MIN_RELAY_FEE_PER_KB
 from ..pow import difficulty
 from ..transaction import OutPoint
-from .jsonfmt import amount, block_json, header_json, script_pubkey_json
+from .jsonfmt import amount, block_json, chain_tip_json, header_json, script_pubkey_json
 from .rpc import (
     RPC_INVALID_ADDRESS_OR_KEY,
     RPC_INVALID_PARAMETER,
@@ -158,16 +158,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return header_json(block.header, info, tip_height, nxt, mtp, len(block.txs))
 
     def getchaintips() -> list[dict[str, Any]]:
-        tips = call(lambda c: c.chain_tips())
-        return [
-            {
-                "height": t.height,
-                "hash": hash_to_hex(t.hash),
-                "branchlen": t.branchlen,
-                "status": t.status,
-            }
-            for t in tips
-        ]
+        return [chain_tip_json(t) for t in call(lambda c: c.chain_tips())]
 
     def getdifficulty() -> float:
         return difficulty(call(lambda c: c.get_header_info(c.tip).bits))  # type: ignore[union-attr]
