@@ -46,31 +46,34 @@ class SighashCache:
 
     The legacy digest for input i (hash type ALL) is the transaction serialized with input i
     carrying the script code and every other input an empty script, then the 4-byte hash
-    type. Only input i's script changes from one input to the next. The transaction must not
-    change while the cache is in use (it lives for one `check_input_scripts` call).
+    type. Only input i's script changes from one input to the next. The pieces are cut from
+    `raw`, the transaction's legacy serialization, when the caller has it (`check_block` made
+    it for the txid), or serialized here. The transaction must not change while the cache is
+    in use (it lives for one `check_input_scripts` call); nothing is computed before the first
+    digest is asked for.
     """
 
-    __slots__ = ("head", "inputs", "tail", "tx")
+    __slots__ = ("_pieces", "raw", "tx")
 
-    def __init__(self, tx: Transaction) -> None:
+    def __init__(self, tx: Transaction, raw: bytes | None = None) -> None:
         self.tx = tx
-        self.head = tx.version.to_bytes(4, "little", signed=True) + encode_varint(len(tx.vin))
-        # Each input as it appears when it is not the one signed: outpoint, empty script, seq.
-        self.inputs = [
-            (
-                txin.prevout.txid + txin.prevout.vout.to_bytes(4, "little"),
-                txin.sequence.to_bytes(4, "little"),
-            )
-            for txin in tx.vin
-        ]
-        self.tail = b"".join(
-            [
-                encode_varint(len(tx.vout)),
-                *(txout.serialize() for txout in tx.vout),
-                tx.locktime.to_bytes(4, "little"),
-                _ALL_SUFFIX,
-            ]
-        )
+        self.raw = raw  # must be tx.serialize_legacy() when given
+        self._pieces: tuple[bytes, list[tuple[bytes, bytes]], bytes] | None = None
+
+    def _cut(self) -> tuple[bytes, list[tuple[bytes, bytes]], bytes]:
+        """(version and input count, [(outpoint, sequence)] per input, outputs + locktime)."""
+        tx, raw = self.tx, self.raw
+        if raw is None:
+            raw = tx.serialize_legacy()
+        pos = 4 + len(encode_varint(len(tx.vin)))
+        head = raw[:pos]
+        inputs = []
+        for txin in tx.vin:
+            n = len(txin.script_sig)
+            seq = pos + 36 + len(encode_varint(n)) + n
+            inputs.append((raw[pos : pos + 36], raw[seq : seq + 4]))
+            pos = seq + 4
+        return head, inputs, raw[pos:] + _ALL_SUFFIX
 
     def digest_all(self, input_index: int, script_code_serialized: bytes) -> bytes:
         """`legacy_sighash(tx, input_index, script_code, SIGHASH_ALL)`.
@@ -78,13 +81,13 @@ class SighashCache:
         `script_code_serialized` is the script code with its CompactSize length and without
         OP_CODESEPARATORs (`sighash.serialize_script_code`).
         """
-        parts = [self.head]
-        for i, (outpoint, sequence) in enumerate(self.inputs):
-            if i == input_index:
-                parts += (outpoint, script_code_serialized, sequence)
-            else:
-                parts += (outpoint, b"\x00", sequence)
-        parts.append(self.tail)
+        if self._pieces is None:
+            self._pieces = self._cut()
+        head, inputs, tail = self._pieces
+        parts = [head]
+        for i, (outpoint, sequence) in enumerate(inputs):
+            parts += (outpoint, script_code_serialized if i == input_index else b"\x00", sequence)
+        parts.append(tail)
         return hash256(b"".join(parts))
 
 

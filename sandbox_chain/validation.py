@@ -313,6 +313,7 @@ def check_input_scripts(
     flags: int,
     mandatory_flags: int | None = None,
     checks: SignatureChecks | None = None,
+    raw: bytes | None = None,
 ) -> None:
     """Run every input's scriptSig + scriptPubKey (`CheckInputScripts`).
 
@@ -320,9 +321,10 @@ def check_input_scripts(
     a policy failure ("non-mandatory-script-verify-flag (…)") from a consensus one
     ("mandatory-script-verify-flag-failed (…)"), exactly as Core words them. Standard P2PKH
     spends take `input_check`'s fast path, which gives the interpreter's answer; with
-    `checks`, their signatures are queued there and the caller must `checks.wait()`.
+    `checks`, their signatures are queued there and the caller must `checks.wait()`. `raw`, if
+    given, is `tx.serialize_legacy()` (signature hashes are cut from it).
     """
-    cache = SighashCache(tx)
+    cache = SighashCache(tx, raw)
     for index, (txin, coin) in enumerate(zip(tx.vin, spent, strict=True)):
         try:
             verify_input(tx, index, txin.script_sig, coin.script_pubkey, flags, cache, checks)
@@ -371,7 +373,7 @@ def connect_block(
     block = checked.block
     undo: list[Coin] = []
     fees = 0
-    for tx, txid in zip(block.txs, checked.txids, strict=True):
+    for tx, txid, raw in zip(block.txs, checked.txids, checked.tx_raws, strict=True):
         if tx.is_coinbase():
             pass
         else:
@@ -381,7 +383,7 @@ def connect_block(
             if not money_range(fees):
                 raise ValidationError("bad-txns-accumulated-fee-outofrange")
             if script_cache is None or (txid, flags) not in script_cache:
-                check_input_scripts(tx, spent, flags, checks=checks)  # type: ignore[arg-type]
+                check_input_scripts(tx, spent, flags, None, checks, raw)  # type: ignore[arg-type]
                 if checks is not None:
                     checks.script_txids.append(txid)
                 elif script_cache is not None:

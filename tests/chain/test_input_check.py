@@ -20,7 +20,7 @@ from sandbox_chain.input_check import SighashCache, _p2pkh_fast, verify_input
 from sandbox_chain.interpreter import verify_script
 from sandbox_chain.keys import PrivateKey
 from sandbox_chain.script import FLAG_NAMES, p2pkh_script, push_data, script_from_asm
-from sandbox_chain.sighash import legacy_sighash
+from sandbox_chain.sighash import legacy_sighash, serialize_script_code
 from sandbox_chain.signature import N, decode_der, encode_der
 from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
 
@@ -178,3 +178,33 @@ def test_random_p2pkh_spends_agree(
     assert not fast or interp == "OK"
     if mutation == "none":
         assert fast == (interp == "OK")  # a valid standard spend does take the fast path
+
+
+tx_strategy = st.builds(
+    Transaction,
+    st.integers(-(2**31), 2**31 - 1),
+    st.lists(
+        st.builds(
+            TxIn,
+            st.builds(OutPoint, st.binary(min_size=32, max_size=32), st.integers(0, 2**32 - 1)),
+            st.binary(max_size=300),
+            st.integers(0, 2**32 - 1),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    st.lists(
+        st.builds(TxOut, st.integers(-(2**63), 2**63 - 1), st.binary(max_size=300)), max_size=3
+    ),
+    st.integers(0, 2**32 - 1),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tx=tx_strategy, index=st.integers(0, 3), script_code=st.binary(max_size=60))
+def test_sighash_cache_equals_legacy_sighash(tx, index, script_code):
+    index %= len(tx.vin)
+    expected = legacy_sighash(tx, index, script_code, 1)
+    serialized = serialize_script_code(script_code)
+    assert SighashCache(tx).digest_all(index, serialized) == expected
+    assert SighashCache(tx, tx.serialize_legacy()).digest_all(index, serialized) == expected
