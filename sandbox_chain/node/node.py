@@ -113,18 +113,29 @@ class Node:
         """Validate and store a block; announce the new tip to peers if it moved.
 
         Returns the chain's verdict ("accepted", "duplicate", "orphan", "side-chain" …);
-        raises `ValidationError` for an invalid block.
+        raises `ValidationError` for an invalid block. After a reorg, the transactions of the
+        abandoned blocks that went back to the mempool are announced as well: a peer that
+        followed the same reorg from elsewhere (or never saw them) would not relay them again.
         """
 
-        def run(chain: Chain) -> tuple[str, bytes, bytes]:
+        def run(chain: Chain) -> tuple[str, bytes, bytes, list[bytes]]:
             before = chain.tip
+            # Only a block off our tip can start a reorg; extending the tip (the common case)
+            # skips the mempool snapshot.
+            pool = chain.mempool.snapshot() if block.header.prev_hash != before else None
             verdict = chain.submit_block(block)
-            return verdict, before, chain.tip
+            returned: list[bytes] = []
+            if pool is not None and chain.tip != before:
+                returned = [t for t in chain.mempool.txids() if t not in pool]
+            return verdict, before, chain.tip, returned
 
-        verdict, before, after = self.chain_call(run)
+        verdict, before, after, returned = self.chain_call(run)
         if after != before:
             for listener in self.on_block:
                 listener(after, source)
+        for txid in returned:
+            for listener in self.on_tx:
+                listener(txid, None)
         return verdict
 
     def accept_tx(

@@ -1,0 +1,48 @@
+"""The in-process `Node`: what it announces to its peers when blocks and transactions arrive."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox_chain.chainstate import Chain
+from sandbox_chain.keys import PrivateKey
+from sandbox_chain.miner import generate_to_script
+from sandbox_chain.node.node import Node, NodeConfig
+from sandbox_chain.params import REGTEST
+from sandbox_chain.script import p2pkh_script
+from sandbox_chain.sighash import sign_p2pkh_input
+from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
+
+pytestmark = pytest.mark.network
+
+KEY = PrivateKey.from_int(0xFACE)
+SCRIPT = p2pkh_script(KEY.public_key().hash160())
+OTHER = p2pkh_script(PrivateKey.from_int(0xBEEF).public_key().hash160())
+
+
+def test_transactions_of_a_reorged_block_are_announced_again(tmp_path):
+    node = Node(NodeConfig(datadir=tmp_path / "node", rpcport=0, port=0))
+    node.start()
+    fork = Chain.open(tmp_path / "fork", REGTEST)
+    try:
+        generate_to_script(fork, SCRIPT, 101)
+        for height in range(1, 102):
+            node.submit_block(fork.get_block(fork.get_block_hash(height)))
+        coinbase = fork.get_block(fork.get_block_hash(1)).txs[0]
+        tx = Transaction(2, [TxIn(OutPoint(coinbase.txid(), 0), b"")], [TxOut(10**9, SCRIPT)], 0)
+        sign_p2pkh_input(tx, 0, KEY, SCRIPT)
+        node.accept_tx(tx)
+        node.chain_call(lambda c: generate_to_script(c, SCRIPT, 1))  # confirms tx on the node
+        assert tx.txid() not in node.chain_call(lambda c: c.mempool.snapshot())
+
+        announced: list[bytes] = []
+        node.on_tx.append(lambda txid, source: announced.append(txid))
+        branch = generate_to_script(fork, OTHER, 2)  # heavier, without tx
+        for h in branch:
+            node.submit_block(fork.get_block(h), source="127.0.0.1:1")
+        assert node.chain_call(lambda c: c.tip) == branch[-1]
+        assert tx.txid() in node.chain_call(lambda c: c.mempool.snapshot())
+        assert announced == [tx.txid()]
+    finally:
+        fork.close()
+        node.stop()
