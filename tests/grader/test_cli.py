@@ -71,3 +71,17 @@ def test_grade_submission_api(tmp_path):
     )
     assert (result.status, result.score, result.max_score) == ("graded", 6, 6)
     assert [ex["checks_passed"] for ex in result.exercises] == [3, 3]
+
+
+def test_unsafe_no_sandbox_grades_the_same(tmp_path):
+    nb = (FIXTURE / "source" / MODULE / f"{MODULE}.ipynb").read_bytes()
+    result = grade_submission(
+        FIXTURE,
+        MODULE,
+        "gus",
+        nb,
+        timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+        workdir=tmp_path / "w",
+        sandbox=False,
+    )
+    assert (result.status, result.score) == ("graded", 6)
