@@ -141,14 +141,9 @@ class GradingSession:
             result.max_score = self._max_score()
             return result
         self._trusted_metadata(nb)
-        place_submission(
-            # Already parsed and upgraded; nbgrader reads and validates it again.
-            self.workdir,
-            mid,
-            sub.learner,
-            json.dumps(nb).encode(),
-            sub.timestamp,
-        )
+        # Already parsed and upgraded to v4; nbgrader reads and validates it again.
+        notebook = json.dumps(nb).encode()
+        place_submission(self.workdir, mid, sub.learner, notebook, sub.timestamp)
         context = JobContext(self.executor, self.exercises, self.timeout)
         set_job(context)
         try:
