@@ -68,7 +68,11 @@ class P2PApp:
             return error_response(400, why)
         if len(self.peers.peers) >= MAX_PEERS and addr not in self.peers.peers:
             return error_response(403, "too many peers")
+        # The peer is named by the port its version gives, which may differ from the header's:
+        # the ban is checked again under that name, or a banned peer could come back.
         addr = f"{request.client[0]}:{version['port']}"
+        if self.peers.is_banned(addr):
+            return error_response(403, "banned")
         self.peers._register(addr, inbound=True, version=version)
         return json_response(200, self.peers.version_message())
 

@@ -99,16 +99,16 @@ class FakePeer:
             return json_response(200, {"hashes": []})
         return json_response(200, {"ok": True})
 
-    def send(self, node, path, body: bytes) -> int:
+    def send(self, node, path, body: bytes, header_port: int | None = None) -> int:
         req = urllib.request.Request(f"http://{node.addr}{path}", data=body, method="POST")
-        req.add_header("X-Lune-Port", str(self.service.port))
+        req.add_header("X-Lune-Port", str(header_port or self.service.port))
         try:
             with urllib.request.urlopen(req, timeout=10) as resp:
                 return resp.status
         except urllib.error.HTTPError as exc:
             return exc.code
 
-    def handshake(self, node) -> int:
+    def handshake(self, node, header_port: int | None = None) -> int:
         version = {
             "network": "regtest",
             "genesis": REGTEST.genesis_hash[::-1].hex(),
@@ -118,7 +118,7 @@ class FakePeer:
             "user_agent": "/evil:0/",
             "nonce": 42,
         }
-        return self.send(node, "/p2p/version", json.dumps(version).encode())
+        return self.send(node, "/p2p/version", json.dumps(version).encode(), header_port)
 
 
 def invalid_child_block(node) -> Block:
@@ -162,6 +162,8 @@ def test_misbehaving_peer_is_banned_and_its_block_never_becomes_tip(node_factory
         assert f"/p2p/block/{bad.hash_hex}" in evil.requests
         assert n.rpc.getbestblockhash() == tip
         assert evil.handshake(n) == 403  # banned: even the handshake is refused
+        # ... also when the header names another port than the banned one the version gives.
+        assert evil.handshake(n, header_port=1) == 403
         assert n.rpc.getpeerinfo() == []
         # The node still works: it mines and answers.
         n.rpc.generatetoaddress(1, ADDRESS)
