@@ -123,8 +123,8 @@ def _p2pkh_fast(
     With `checks`, the signature itself is queued there instead of verified here: True then
     means "accepted if `checks.wait()` says the signatures verify".
     """
-    if len(script_pubkey) != 25 or len(script_sig) < 2:
-        return False
+    if len(script_pubkey) != 25 or len(script_sig) < 2 or not 0 <= input_index < len(tx.vin):
+        return False  # (a wrong index: the interpreter raises, as legacy_sighash does)
     if (
         script_pubkey[0] != 0x76  # OP_DUP
         or script_pubkey[1] != 0xA9  # OP_HASH160

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -208,3 +209,16 @@ def test_sighash_cache_equals_legacy_sighash(tx, index, script_code):
     serialized = serialize_script_code(script_code)
     assert SighashCache(tx).digest_all(index, serialized) == expected
     assert SighashCache(tx, tx.serialize_legacy()).digest_all(index, serialized) == expected
+
+
+def test_an_input_index_out_of_range_is_the_interpreters_error():
+    key = KEYS[0]
+    pub = key.public_key().sec()
+    spk = p2pkh_script(hash160(pub))
+    tx = Transaction(1, [TxIn(OutPoint(b"\x01" * 32, 0), b"")], [TxOut(1, spk)], 0)
+    # Signed over the digest a missing input 1 would have: no input carries the script code.
+    digest = SighashCache(tx).digest_all(1, serialize_script_code(spk))
+    script_sig = push_data(key.sign(digest) + b"\x01") + push_data(pub)
+    assert not _p2pkh_fast(script_sig, spk, tx, 1, 0, SighashCache(tx))
+    with pytest.raises(IndexError):
+        verify_input(tx, 1, script_sig, spk, 0)
