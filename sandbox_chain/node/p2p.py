@@ -151,7 +151,12 @@ class PeerManager:
                 peer.misbehavior = score
             log.warning("peer %s misbehaving (+%d → %d): %s", addr, howmuch, score, why)
             if score >= BAN_SCORE:
-                self.banned[addr] = time.time() + BAN_TIME
+                now = time.time()
+                # Expired bans go when a new one comes: the list is keyed by what peers send,
+                # so it holds only bans still running.
+                for old in [a for a, until in self.banned.items() if until < now]:
+                    del self.banned[old]
+                self.banned[addr] = now + BAN_TIME
                 self.peers.pop(addr, None)
                 log.warning("peer %s banned for %d s", addr, BAN_TIME)
 
