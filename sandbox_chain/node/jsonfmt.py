@@ -21,6 +21,7 @@ from ..params import COIN, NetworkParams
 from ..pow import difficulty
 from ..script import classify, script_to_asm
 from ..transaction import Transaction
+from .descriptor import infer_descriptor
 
 # Core's names for output types (GetTxnOutputType).
 _TYPE_NAMES = {
@@ -76,15 +77,13 @@ def dumps(value: Any) -> str:
 def script_pubkey_json(script: bytes, params: NetworkParams) -> dict[str, Any]:
     """Core's `ScriptToUniv(..., include_address=true)`: asm, desc, hex, address, type."""
     kind, details = classify(script)
-    out: dict[str, Any] = {"asm": script_to_asm(script)}
-    if kind == "p2pkh":
-        address = address_from_pubkey_hash(details, params)  # type: ignore[arg-type]
-        out["desc"] = f"addr({address})"
-        out["hex"] = script.hex()
-        out["address"] = address
-    else:
-        out["desc"] = f"raw({script.hex()})"
-        out["hex"] = script.hex()
+    out: dict[str, Any] = {
+        "asm": script_to_asm(script),
+        "desc": infer_descriptor(script, params),
+        "hex": script.hex(),
+    }
+    if kind == "p2pkh":  # Core shows no address for P2PK: it has none
+        out["address"] = address_from_pubkey_hash(details, params)  # type: ignore[arg-type]
     out["type"] = _TYPE_NAMES[kind]
     return out
 

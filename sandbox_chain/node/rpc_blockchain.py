@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from ..address import decode_address
 from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
-from ..errors import ChainError
 from ..mempool import MIN_RELAY_FEE_PER_KB
 from ..pow import difficulty
 from ..transaction import OutPoint
+from .descriptor import DescriptorError, descriptor_script, infer_descriptor
 from .jsonfmt import amount, block_json, chain_tip_json, header_json, script_pubkey_json
 from .rpc import (
     RPC_INVALID_ADDRESS_OR_KEY,
@@ -245,11 +244,12 @@ def register(d: Dispatcher, node: Node) -> None:
             raise RPCError(RPC_INVALID_PARAMETER, f"Invalid action '{action}'")
         if scanobjects is None:
             raise RPCError(RPC_MISC_ERROR, "scanobjects argument is required for the start action")
-        scripts = [(_descriptor_script(obj, params), obj) for obj in scanobjects]
+        scripts = [_descriptor_script(obj, params) for obj in scanobjects]
 
         def run(c: Chain) -> dict[str, Any]:
             unspents, total = [], 0
-            for script, desc in scripts:
+            for script in scripts:
+                desc = infer_descriptor(script, params)
                 for outpoint, coin in c.utxos_for_script(script):
                     total += coin.value
                     unspents.append(
@@ -257,7 +257,7 @@ def register(d: Dispatcher, node: Node) -> None:
                             "txid": hash_to_hex(outpoint.txid),
                             "vout": outpoint.vout,
                             "scriptPubKey": script.hex(),
-                            "desc": desc if isinstance(desc, str) else desc.get("desc"),
+                            "desc": desc,
                             "amount": amount(coin.value),
                             "coinbase": coin.is_coinbase,
                             "height": coin.height,
@@ -313,31 +313,19 @@ def register(d: Dispatcher, node: Node) -> None:
         "scantxoutset",
         scantxoutset,
         [Param("action", "str"), Param("scanobjects", "arr", False)],
-        'Unspent outputs of descriptors "addr(ADDRESS)" or "raw(HEX)".',
+        "Unspent outputs of descriptors addr(ADDRESS), raw(HEX), pk(KEY), multi(m,KEY,...).",
         category="blockchain",
     )
 
 
-_DESCRIPTOR = re.compile(r"^(addr|raw)\(([^()]*)\)(#[a-z0-9]{8})?$")
-
-
 def _descriptor_script(obj: Any, params: Any) -> bytes:
-    """The scriptPubKey of a scan object: "addr(...)"/"raw(...)" or {"desc": ...}."""
+    """The scriptPubKey of a scan object: a descriptor string or {"desc": ...} (-5 if bad)."""
     desc = obj.get("desc") if isinstance(obj, dict) else obj
     if not isinstance(desc, str):
         raise RPCError(
             RPC_INVALID_PARAMETER, "Scan object needs to be either a string or an object"
         )
-    m = _DESCRIPTOR.match(desc)
-    if m is None:
-        raise RPCError(
-            RPC_INVALID_ADDRESS_OR_KEY,
-            f"'{desc}' is not a supported descriptor: use addr(ADDRESS) or raw(HEX)",
-        )
-    kind, body = m.group(1), m.group(2)
     try:
-        if kind == "addr":
-            return decode_address(body, params)
-        return bytes.fromhex(body)
-    except (ChainError, ValueError) as exc:
-        raise RPCError(RPC_INVALID_ADDRESS_OR_KEY, f"Invalid descriptor '{desc}': {exc}") from None
+        return descriptor_script(desc, params)
+    except DescriptorError as exc:
+        raise RPCError(RPC_INVALID_ADDRESS_OR_KEY, str(exc)) from None

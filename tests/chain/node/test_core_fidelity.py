@@ -10,6 +10,7 @@ import pytest
 
 from sandbox_chain.keys import PrivateKey
 from sandbox_chain.node.app import build_dispatcher
+from sandbox_chain.node.descriptor import with_checksum
 from sandbox_chain.node.node import Node, NodeConfig
 from sandbox_chain.node.rpc import RPCError, encode_json
 from sandbox_chain.params import REGTEST
@@ -117,3 +118,17 @@ def test_fee_rates_are_written_as_core_amounts(live):
     for method, field in (("getmempoolinfo", "minrelaytxfee"), ("getnetworkinfo", "relayfee")):
         text = encode_json(rpc.call(method)).decode()
         assert f'"{field}":0.00001000' in text
+
+
+def test_script_descriptors_are_core_descriptors_with_checksums(live):
+    # core_write.cpp ScriptToUniv: desc is InferDescriptor(...)->ToString(), checksum included;
+    # scantxoutset takes it back and refuses a wrong checksum (-5, CheckChecksum's message).
+    _, rpc = live
+    tx = rpc.call("getrawtransaction", [coinbase_txid(rpc, 7), True])
+    desc = tx["vout"][0]["scriptPubKey"]["desc"]
+    assert desc == with_checksum(f"addr({ADDRESS})")
+    found = rpc.call("scantxoutset", ["start", [desc]])
+    assert found["success"] and found["unspents"][0]["desc"] == desc
+    with pytest.raises(RPCError) as info:
+        rpc.call("scantxoutset", ["start", [desc[:-8] + "qqqqqqqq"]])
+    assert info.value.code == -5 and "does not match computed checksum" in info.value.message
