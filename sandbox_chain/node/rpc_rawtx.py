@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 from ..chainstate import Chain
 from ..encoding import hash_to_hex
 from ..errors import ParseError, ValidationError
-from ..script import classify, script_to_asm
 from ..transaction import Transaction
-from .jsonfmt import amount, tx_json
+from .jsonfmt import amount, script_pubkey_json, tx_json
 from .rpc import (
     RPC_DESERIALIZATION_ERROR,
     RPC_INVALID_ADDRESS_OR_KEY,
@@ -143,13 +142,19 @@ def register(d: Dispatcher, node: Node) -> None:
         return tx_json(decode_tx(hexstring), params)
 
     def decodescript(hexstring: str) -> dict[str, Any]:
+        # Core's decodescript is ScriptToUniv without the hex. It adds the P2SH (and segwit)
+        # wrapping addresses, which the sandbox leaves out: it cannot spend through them.
         try:
-            script = bytes.fromhex(hexstring)
+            script = bytes.fromhex(hexstring) if len(hexstring) % 2 == 0 else None
         except ValueError:
-            raise RPCError(RPC_INVALID_PARAMETER, "argument must be hexadecimal string") from None
-        kind, _ = classify(script)
-        names = {"p2pkh": "pubkeyhash", "p2pk": "pubkey"}
-        return {"asm": script_to_asm(script), "type": names.get(kind, kind)}
+            script = None
+        if script is None:
+            raise RPCError(
+                RPC_INVALID_PARAMETER, f"argument must be hexadecimal string (not '{hexstring}')"
+            )
+        out = script_pubkey_json(script, params)
+        del out["hex"]
+        return out
 
     def sendrawtransaction(hexstring: str, maxfeerate: Any = None) -> str:
         tx = decode_tx(hexstring)

@@ -132,3 +132,20 @@ def test_script_descriptors_are_core_descriptors_with_checksums(live):
     with pytest.raises(RPCError) as info:
         rpc.call("scantxoutset", ["start", [desc[:-8] + "qqqqqqqq"]])
     assert info.value.code == -5 and "does not match computed checksum" in info.value.message
+
+
+def test_decodescript_fields_follow_core(live):
+    # rawtransaction.cpp decodescript: ScriptToUniv without hex (asm, desc, [address], type);
+    # bad hex is ParseHexV's -8 "argument must be hexadecimal string (not '...')".
+    _, rpc = live
+    script = p2pkh_script(KEY.public_key().hash160())
+    got = rpc.call("decodescript", [script.hex()])
+    assert list(got)[:4] == ["asm", "desc", "address", "type"]
+    assert got["desc"] == with_checksum(f"addr({ADDRESS})") and got["type"] == "pubkeyhash"
+    assert rpc.call("decodescript", [""])["type"] == "nonstandard"
+    with pytest.raises(RPCError) as info:
+        rpc.call("decodescript", ["zz"])
+    assert (info.value.code, info.value.message) == (
+        -8,
+        "argument must be hexadecimal string (not 'zz')",
+    )
