@@ -19,7 +19,9 @@ from ..chainview import BlockInfo, ChainTip
 from ..encoding import hash_to_hex
 from ..params import COIN, NetworkParams
 from ..pow import difficulty
-from ..script import classify, script_to_asm
+from ..script import OP_RETURN, classify, get_op, script_to_asm
+from ..sighash import SIGHASH_ALL, SIGHASH_ANYONECANPAY, SIGHASH_NONE, SIGHASH_SINGLE
+from ..signature import is_strict_der
 from ..transaction import Transaction
 from .descriptor import infer_descriptor
 
@@ -88,6 +90,38 @@ def script_pubkey_json(script: bytes, params: NetworkParams) -> dict[str, Any]:
     return out
 
 
+# Core's mapSigHashTypes (core_write.cpp), the hash types a scriptSig's asm spells out.
+_SIGHASH_NAMES = {
+    SIGHASH_ALL: "ALL",
+    SIGHASH_ALL | SIGHASH_ANYONECANPAY: "ALL|ANYONECANPAY",
+    SIGHASH_NONE: "NONE",
+    SIGHASH_NONE | SIGHASH_ANYONECANPAY: "NONE|ANYONECANPAY",
+    SIGHASH_SINGLE: "SINGLE",
+    SIGHASH_SINGLE | SIGHASH_ANYONECANPAY: "SINGLE|ANYONECANPAY",
+}
+
+
+def script_sig_asm(script: bytes) -> str:
+    """Core's `ScriptToAsmStr(scriptSig, fAttemptSighashDecode=true)`.
+
+    As `script_to_asm`, but a push that is a strictly encoded signature with a defined hash
+    type is written without its last byte and with the type's name: `3044…[ALL]`.
+    """
+    words = script_to_asm(script).split(" ")
+    if script[:1] == bytes([OP_RETURN]):  # Core's IsUnspendable: data, not signatures
+        return " ".join(words)
+    pc = index = 0
+    while pc < len(script) and index < len(words):
+        ok, _, data, pc = get_op(script, pc)
+        if not ok:
+            break
+        name = _SIGHASH_NAMES.get(data[-1]) if data is not None and len(data) > 4 else None
+        if name is not None and is_strict_der(data):  # type: ignore[arg-type]
+            words[index] = f"{data[:-1].hex()}[{name}]"  # type: ignore[index]
+        index += 1
+    return " ".join(words)
+
+
 def tx_json(tx: Transaction, params: NetworkParams) -> dict[str, Any]:
     """Core's `TxToUniv` (decoderawtransaction, getrawtransaction verbose)."""
     size = len(tx.serialize())
@@ -103,7 +137,7 @@ def tx_json(tx: Transaction, params: NetworkParams) -> dict[str, Any]:
                     "txid": hash_to_hex(txin.prevout.txid),
                     "vout": txin.prevout.vout,
                     "scriptSig": {
-                        "asm": script_to_asm(txin.script_sig),
+                        "asm": script_sig_asm(txin.script_sig),
                         "hex": txin.script_sig.hex(),
                     },
                     "sequence": txin.sequence,

@@ -149,3 +149,19 @@ def test_decodescript_fields_follow_core(live):
         -8,
         "argument must be hexadecimal string (not 'zz')",
     )
+
+
+def test_script_sig_asm_names_the_sighash_type(live):
+    # core_write.cpp TxToUniv: the scriptSig's asm is ScriptToAsmStr(scriptSig, true), which
+    # writes a strictly encoded signature's hash type as "[ALL]" instead of its last byte.
+    _, rpc = live
+    tx = spend(coinbase_txid(rpc, 3), 50 * 100_000_000, 1_000)
+    sig_len = tx.vin[0].script_sig[0]
+    sig = tx.vin[0].script_sig[1 : 1 + sig_len]
+    pub = KEY.public_key().sec()
+    got = rpc.call("decoderawtransaction", [tx.serialize().hex()])["vin"][0]["scriptSig"]
+    assert got["asm"] == f"{sig[:-1].hex()}[ALL] {pub.hex()}"
+    assert got["hex"] == tx.vin[0].script_sig.hex()
+    # An output script is not a scriptSig: its pushes are never decoded that way.
+    data = rpc.call("decodescript", [(bytes([len(sig)]) + sig).hex()])
+    assert data["asm"] == sig.hex()
