@@ -76,8 +76,9 @@ class Chain(ChainQueries, BlockIndexRules):
         self._batch: tuple[list[Block], list[CheckedBlock]] | None = None
         self._real_bits: dict[bytes, int] = {}  # memo of _last_real_bits
         self._coins = DbCoins(storage.conn)
-        self._checks = SignatureChecks()  # its thread starts with the first queued check
+        self._checks = SignatureChecks()  # its worker process starts with the first big block
         self.queue_checks = True  # False: every signature verified in line (benchmarks)
+        self._defer_checks = False  # inside submit_blocks: answers collected before COMMIT
         self._load()
         self._load_mempool()
 
@@ -317,7 +318,19 @@ class Chain(ChainQueries, BlockIndexRules):
         COMMIT. Stops at the first invalid block: the blocks before it are kept, and its
         `ValidationError` is raised after the commit.
         """
+        if self.queue_checks:
+            orphans = dict(self._orphans)
+            try:
+                return self._submit_blocks(blocks, defer_checks=True)
+            except QueuedCheckFailed:  # rolled back: again, each block's signatures in turn
+                self._orphans = orphans
+        return self._submit_blocks(blocks, defer_checks=False)
+
+    def _submit_blocks(self, blocks: list[Block], defer_checks: bool) -> list[str]:
+        """`submit_blocks`; with `defer_checks`, the queued signatures of all the blocks are
+        waited for once, before COMMIT (a failure raises `QueuedCheckFailed`, rolled back)."""
         self._batch = ([], [])
+        self._defer_checks = defer_checks
         results: list[str] = []
         error: ValidationError | None = None
         try:
@@ -328,10 +341,19 @@ class Chain(ChainQueries, BlockIndexRules):
                     except ValidationError as exc:
                         error = exc
                         break
+                if defer_checks:
+                    self._defer_checks = False
+                    if not self._checks.wait():
+                        raise QueuedCheckFailed
+                    flags = script_mod.MANDATORY_FLAGS
+                    self.script_cache.update((t, flags) for t in self._checks.script_txids)
         except BaseException:
             self._load()
             raise
         finally:
+            self._defer_checks = False
+            self._checks.wait()  # nothing left queued for the next caller, whatever happened
+            self._checks.script_txids.clear()
             work, self._batch = self._batch, None
         self._update_mempool(*work)
         if error is not None:
@@ -365,6 +387,8 @@ class Chain(ChainQueries, BlockIndexRules):
                         self._index[best], known, self.queue_checks
                     )
                 except QueuedCheckFailed:  # again in line: Core's first error, in block order
+                    if self._defer_checks:
+                        raise  # it may be an earlier block's: submit_blocks starts over
                     conn.execute("ROLLBACK TO reorg")
                     disconnected, connected = self._reorg_to(self._index[best], known)
             except ValidationError as exc:
@@ -403,15 +427,19 @@ class Chain(ChainQueries, BlockIndexRules):
     ) -> tuple[list[Block], list[CheckedBlock]]:
         """Disconnect to the fork point, connect up to `target`, write it all (no commit).
 
-        With `queue_checks`, signatures are verified on the check queue's thread while the
+        With `queue_checks`, signatures are verified by the check queue's worker while the
         blocks are written; any failure there raises `QueuedCheckFailed` before the memory
-        state changes, and the caller rolls back and calls again without the queue.
+        state changes, and the caller rolls back and calls again without the queue. Inside
+        `submit_blocks` (`_defer_checks`) the answers are only collected before its COMMIT.
         """
         checks = self._checks if queue_checks else None
+        done = False
         try:
-            return self._reorg_steps(target, known, checks)
+            result = self._reorg_steps(target, known, checks)
+            done = True
+            return result
         finally:
-            if checks is not None:
+            if checks is not None and not (done and self._defer_checks):
                 checks.wait()  # nothing left queued for the next caller, whatever happened
                 checks.script_txids.clear()
 
@@ -454,6 +482,8 @@ class Chain(ChainQueries, BlockIndexRules):
                     raise QueuedCheckFailed from exc  # a signature before it may fail first
                 exc.block_hash = entry.hash  # type: ignore[attr-defined]
                 raise
+            if checks is not None:
+                checks.submit()  # verified by the worker while the block's rows are written
             self._write_connect(checked, entry, undo)
             connected.append(checked)
         deletes = [k for k, c in view.changes.items() if c is None]
@@ -467,7 +497,7 @@ class Chain(ChainQueries, BlockIndexRules):
             ],
         )
         self.storage.set_meta("tip", target.hash)
-        if checks is not None:
+        if checks is not None and not self._defer_checks:
             if not checks.wait():
                 raise QueuedCheckFailed
             self.script_cache.update((txid, flags) for txid in checks.script_txids)

@@ -1,26 +1,36 @@
-"""Signature checks run on a second thread while validation goes on (Core's `CCheckQueue`).
+"""Signature checks run in a second process while validation goes on (Core's `CCheckQueue`).
 
 Bitcoin Core's `ConnectBlock` does not verify signatures in line: it queues them
 (`checkqueue.h`, `-par` worker threads) and, before the block's changes are kept, waits for
-the answers, the waiting thread helping with what is left. We do the same with one worker
-thread: libsecp256k1, called through cffi, runs without Python's global interpreter lock, so
-the worker verifies on the second core while this thread reads coins and writes SQLite.
+the answers. We do the same with one worker *process*: a worker thread was tried first, but
+every libsecp256k1 call hands Python's global interpreter lock back and forth between the
+threads, and those hand-offs cost as much as the verification saved. A process verifies a
+whole block's signatures from one message, with its own interpreter, on the second core,
+while this process writes the block's rows to SQLite.
 
-Only signatures of standard P2PKH spends are queued (by `input_check`), and only when the
-libsecp256k1 backend is in use. A queued check that fails does not say which input or why:
-the caller then throws the attempt away and validates again without the queue, so the error
-reported is exactly the one the sequential order gives (see `Chain._reorg_to`).
+Only signatures of standard P2PKH spends are queued (by `input_check`), only when the
+libsecp256k1 backend is in use, and only blocks with at least `min_batch` of them go to the
+worker (it is started by the first such block); smaller batches are verified in line when
+`wait()` is called. A queued check that fails does not say which input or why: the caller
+then throws the attempt away and validates again without the queue, so the error reported is
+exactly the one the sequential order gives (see `Chain._reorg_to`). If the worker cannot be
+started or dies, its answers count as failures and everything is verified in line again.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
+import os
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import BinaryIO
 
 from .secp_backend import verify_rs
 from .signature import HALF_N, N
 
-_STOP = None
+MIN_BATCH = 8  # fewer signatures than this are not worth a message to the worker
 
 
 class QueuedCheckFailed(Exception):
@@ -49,67 +59,141 @@ def verify_strict_der(pub: bytes, sig: bytes, digest: bytes) -> bool:
     return verify_rs(pub, r, s, digest)
 
 
-class SignatureChecks:
-    """A queue of signature checks with one worker thread, started on first use."""
+# Messages on the worker's stdin: u32 job count, then per job: pubkey length (1 byte), pubkey,
+# signature length (1 byte), signature with its hash-type byte, 32-byte digest. Answers on
+# its stdout: 1 byte (1 = every job verified) and the worker's CPU seconds (f64).
+_ANSWER = struct.Struct("<?d")
 
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._lock = threading.Condition()
-        self._pending = 0  # queued or being verified
-        self._failed = False
-        self._thread: threading.Thread | None = None
+
+def _encode(jobs: list[tuple[bytes, bytes, bytes]]) -> bytes:
+    parts = [len(jobs).to_bytes(4, "little")]
+    for pub, sig, digest in jobs:
+        parts += (bytes([len(pub)]), pub, bytes([len(sig)]), sig, digest)
+    return b"".join(parts)
+
+
+def _read_exactly(stream: BinaryIO, n: int) -> bytes:
+    data = stream.read(n)
+    if len(data) != n:
+        raise EOFError("the other side closed the pipe")
+    return data
+
+
+def _decode(stream: BinaryIO) -> list[tuple[bytes, bytes, bytes]]:
+    count = int.from_bytes(_read_exactly(stream, 4), "little")
+    jobs = []
+    for _ in range(count):
+        pub = _read_exactly(stream, _read_exactly(stream, 1)[0])
+        sig = _read_exactly(stream, _read_exactly(stream, 1)[0])
+        jobs.append((pub, sig, _read_exactly(stream, 32)))
+    return jobs
+
+
+def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """The worker process: verify each batch read from `stdin`, answer on `stdout`."""
+    while True:
+        try:
+            jobs = _decode(stdin)
+        except EOFError:  # the validating process closed the pipe, or died
+            return
+        ok = all(verify_strict_der(*job) for job in jobs)
+        stdout.write(_ANSWER.pack(ok, time.process_time()))
+        stdout.flush()
+
+
+class SignatureChecks:
+    """Signature checks queued by block validation, verified by a worker process."""
+
+    def __init__(self, min_batch: int = MIN_BATCH) -> None:
+        self.min_batch = min_batch
+        self._jobs: list[tuple[bytes, bytes, bytes]] = []  # queued, not sent
+        self._outstanding = 0  # batches sent, answers not yet received
+        self._process: subprocess.Popen[bytes] | None = None
+        self._broken = False  # the worker could not start or died: verify in line
+        self.worker_cpu = 0.0  # CPU seconds the worker process has used (benchmarks)
         # txids whose scripts ran with this queue (connect_block): cached once wait() passes
         self.script_txids: list[bytes] = []
 
     def add(self, pub: bytes, sig: bytes, digest: bytes) -> None:
         """Queue `verify_strict_der(pub, sig, digest)`; its answer counts in `wait()`."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="signature-checks", daemon=True)
-            self._thread.start()
-        with self._lock:
-            self._pending += 1
-        self._jobs.put((pub, sig, digest))
+        self._jobs.append((pub, sig, digest))
 
-    def _run(self, job: tuple[bytes, bytes, bytes]) -> None:
+    def submit(self) -> None:
+        """Send what is queued to the worker if it is at least `min_batch` checks; return."""
+        if len(self._jobs) < self.min_batch or not self._ensure_worker():
+            return
+        process = self._process
+        if process is None or process.stdin is None:  # unreachable: _ensure_worker made it
+            return
         try:
-            ok = verify_strict_der(*job)
-        except Exception:  # noqa: BLE001 — counted as a failure, then re-checked in line
-            ok = False
-        with self._lock:
-            self._pending -= 1
-            if not ok:
-                self._failed = True
-            if not self._pending:
-                self._lock.notify_all()
+            process.stdin.write(_encode(self._jobs))
+            process.stdin.flush()
+        except (OSError, ValueError):
+            self._broken = True
+            return  # still queued: wait() verifies them in line
+        self._jobs = []
+        self._outstanding += 1
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not _STOP:
-            self._run(job)
+    def _ensure_worker(self) -> bool:
+        if self._process is not None or self._broken:
+            return not self._broken
+        # A fresh interpreter running this module (not multiprocessing's spawn, which would
+        # re-run the caller's main script in the worker).
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "sandbox_chain.checkqueue"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=env,
+            )
+        except OSError:
+            self._broken = True
+            return False
+        return True
 
     def wait(self) -> bool:
-        """Verify what the worker has not taken yet, wait for the rest; True if all passed.
+        """Verify in line what was not sent, collect the worker's answers; True if all passed.
 
-        Afterwards the queue is empty and ready for the next block.
+        Afterwards nothing is queued or outstanding.
         """
-        while True:
+        ok = True
+        for job in self._jobs:
+            if ok:
+                ok = verify_strict_der(*job)
+        self._jobs = []
+        while self._outstanding:
+            self._outstanding -= 1
             try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is _STOP:  # close() raced with us: let the worker see it
-                self._jobs.put(job)
-                break
-            self._run(job)
-        with self._lock:
-            while self._pending:
-                self._lock.wait()
-            ok = not self._failed
-            self._failed = False
+                stdout = self._process.stdout  # type: ignore[union-attr]
+                passed, self.worker_cpu = _ANSWER.unpack(_read_exactly(stdout, _ANSWER.size))
+            except (EOFError, OSError, ValueError, AttributeError):  # the worker died
+                self._broken = True
+                self._outstanding = 0
+                passed = False
+            ok = ok and passed
         return ok
 
     def close(self) -> None:
-        """Stop the worker thread (after the checks already queued)."""
-        if self._thread is not None:
-            self._jobs.put(_STOP)
-            self._thread.join()
-            self._thread = None
+        """Stop the worker process: closing its input ends it."""
+        process, self._process = self._process, None
+        self._outstanding = 0
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -1,10 +1,12 @@
-"""Signatures verified on the check queue's thread: same answers, same first error, no leaks.
+"""Signatures verified by the check queue's worker: same answers, same first error, no leaks.
 
-Blocks are connected with standard signatures queued on `checkqueue.SignatureChecks`; a queued
-failure makes the chain validate the block again in line. These tests check that the error
-reported is the one the sequential order gives (a bad signature early in the block wins over
-a fault found later, as it does without the queue), that nothing of a rejected block stays in
-the state or the script cache, and that the queue itself answers and resets correctly.
+Blocks are connected with standard signatures queued on `checkqueue.SignatureChecks` (here
+with `min_batch = 1`, so even one signature goes to the worker process); a queued failure
+makes the chain validate again in line. These tests check that the error reported is the one
+the sequential order gives (a bad signature early in the block wins over a fault found later,
+as it does without the queue; in `submit_blocks`, the blocks before a bad one are kept), that
+nothing of a rejected block stays in the state or the script cache, and that the queue itself
+answers, resets, survives its worker's death and stops it on close.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
 @pytest.fixture
 def chain(tmp_path_factory, tmp_path):
     c = copy_chain(funded_template(tmp_path_factory), tmp_path / "chain")
+    c._checks.min_batch = 1
     yield c
     c.close()
 
@@ -61,7 +64,7 @@ def rejected(chain, block) -> str:
 def test_good_blocks_use_the_queue(chain):
     txs = [pay(chain, i) for i in range(3)]
     assert chain.submit_block(build_block(chain, txs)) == "accepted"
-    assert chain._checks._thread is not None  # the signatures went through the queue
+    assert chain._checks._process is not None  # the signatures went to the worker
     assert {(tx.txid(), MANDATORY_FLAGS) for tx in txs} <= chain.script_cache
 
 
@@ -87,7 +90,7 @@ def test_rejected_scripts_are_not_cached_and_the_chain_goes_on(chain):
     assert chain.submit_block(build_block(chain, [good])) == "accepted"
 
 
-def test_submit_blocks_keeps_the_good_prefix(chain):
+def test_submit_blocks_refuses_a_bad_block(chain):
     first = build_block(chain, [pay(chain, 0)])
     assert chain.submit_blocks([first]) == ["accepted"]
     bad = build_block(chain, [forged(chain, 1)], time=next_time(chain))
@@ -98,21 +101,58 @@ def test_submit_blocks_keeps_the_good_prefix(chain):
     assert miner.mine_block(chain, SPK, time=next_time(chain)) is not None
 
 
+def test_a_batch_with_a_bad_block_keeps_the_blocks_before_it(tmp_path_factory, tmp_path):
+    # Two good blocks and a bad one, built on a scratch copy, submitted in one batch to another.
+    scratch = copy_chain(funded_template(tmp_path_factory), tmp_path / "scratch")
+    target = copy_chain(funded_template(tmp_path_factory), tmp_path / "target")
+    target._checks.min_batch = 1
+    try:
+        good1 = build_block(scratch, [pay(scratch, 0)])
+        assert scratch.submit_block(good1) == "accepted"
+        good2 = build_block(scratch, [pay(scratch, 1)])
+        assert scratch.submit_block(good2) == "accepted"
+        bad = build_block(scratch, [forged(scratch, 2)])
+        with pytest.raises(ValidationError) as err:
+            target.submit_blocks([good1, good2, bad])
+        assert err.value.reason == BAD_SIG
+        assert target.tip == good2.hash() and target.height == scratch.height
+        assert target.utxo_snapshot() == scratch.utxo_snapshot()
+    finally:
+        scratch.close()
+        target.close()
+
+
 def test_queue_answers_and_resets():
     tx = Transaction(1, [TxIn(OutPoint(b"\x01" * 32, 0), b"")], [TxOut(1, SPK)], 0)
     digest = legacy_sighash(tx, 0, SPK, SIGHASH_ALL)
     pub = KEY.public_key().sec()
     good = KEY.sign(digest) + b"\x01"
     bad = OTHER_KEY.sign(digest) + b"\x01"
-    checks = SignatureChecks()
+    checks = SignatureChecks(min_batch=2)
     try:
         for _ in range(20):
             checks.add(pub, good, digest)
+        checks.submit()
         assert checks.wait() is True
-        checks.add(pub, good, digest)
+        assert checks._process is not None and checks.worker_cpu > 0
         checks.add(pub, bad, digest)
+        checks.submit()  # below min_batch: verified in line by wait()
+        assert checks.wait() is False
+        for sig in (good, bad, good):
+            checks.add(pub, sig, digest)
+        checks.submit()
         assert checks.wait() is False
         assert checks.wait() is True  # reset: nothing pending, no failure remembered
+        # A dead worker: the queue verifies in line from then on, with the same answers.
+        checks._process.kill()
+        checks._process.wait()
+        for sigs, expected in (([good, good], True), ([good, bad], False), ([good], True)):
+            for sig in sigs:
+                checks.add(pub, sig, digest)
+            checks.submit()
+            assert checks.wait() is expected
+        assert checks._broken
     finally:
+        process = checks._process
         checks.close()
-    assert checks._thread is None
+    assert checks._process is None and process.poll() is not None
