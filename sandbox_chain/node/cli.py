@@ -46,6 +46,18 @@ def _client(datadir: str, rpc_url: str | None, user: str | None, password: str |
         raise click.ClickException(str(exc)) from None
 
 
+_datadir_option = click.option(
+    "--datadir",
+    type=click.Path(file_okay=False),
+    default=DEFAULT_DATADIR,
+    show_default=True,
+    help=DATADIR_HELP,
+)
+_network_option = click.option(
+    "--network", type=click.Choice(["regtest", "classroom"]), default="regtest", show_default=True
+)
+
+
 def _node_options(f):
     """Options naming the node to talk to: its data directory, or a URL and credentials."""
     f = click.option("--rpcpassword", default=None, help="RPC password (with --rpc-url).")(f)
@@ -57,13 +69,7 @@ def _node_options(f):
 
 
 @click.command("node")
-@click.option(
-    "--datadir",
-    type=click.Path(file_okay=False),
-    default=DEFAULT_DATADIR,
-    show_default=True,
-    help=DATADIR_HELP,
-)
+@_datadir_option
 @click.option(
     "--network",
     type=click.Choice(["regtest", "classroom"]),
@@ -144,9 +150,7 @@ def node_command(
     show_default=True,
     help="Parent directory of the nodes' data directories (node0, node1, ...).",
 )
-@click.option(
-    "--network", type=click.Choice(["regtest", "classroom"]), default="regtest", show_default=True
-)
+@_network_option
 def devnet_command(nodes: int, datadir: str, network: str) -> None:
     """Start a local network of connected nodes; print how to reach them; Ctrl-C stops all."""
     from .devnet import Devnet, DevnetError
@@ -173,13 +177,7 @@ def devnet_command(nodes: int, datadir: str, network: str) -> None:
 @click.command("faucet")
 @click.argument("address")
 @click.option("--amount", default=None, help="Coins to ask for (default: the node's setting).")
-@click.option(
-    "--datadir",
-    type=click.Path(file_okay=False),
-    default=DEFAULT_DATADIR,
-    show_default=True,
-    help=DATADIR_HELP,
-)
+@_datadir_option
 @_node_options
 def faucet_command(
     address: str,
@@ -215,15 +213,6 @@ def _load(datadir: str) -> Wallet:
         raise click.ClickException(str(exc)) from None
 
 
-_datadir_option = click.option(
-    "--datadir",
-    type=click.Path(file_okay=False),
-    default=DEFAULT_DATADIR,
-    show_default=True,
-    help=DATADIR_HELP,
-)
-
-
 @wallet_group.command("create")
 @_datadir_option
 @click.option(
@@ -240,9 +229,7 @@ _datadir_option = click.option(
     show_default=True,
     help="Length of the mnemonic.",
 )
-@click.option(
-    "--network", type=click.Choice(["regtest", "classroom"]), default="regtest", show_default=True
-)
+@_network_option
 def wallet_create(datadir: str, language: str, words: str, network: str) -> None:
     """Create a wallet with a new mnemonic and print it (write it down)."""
     path = _wallet_path(datadir)
@@ -260,9 +247,7 @@ def wallet_create(datadir: str, language: str, words: str, network: str) -> None
 @_datadir_option
 @click.option("--mnemonic", prompt="mnemonic", help="The words (prompted for if not given).")
 @click.option("--passphrase", default="", help="The optional BIP-39 passphrase.")
-@click.option(
-    "--network", type=click.Choice(["regtest", "classroom"]), default="regtest", show_default=True
-)
+@_network_option
 def wallet_restore(datadir: str, mnemonic: str, passphrase: str, network: str) -> None:
     """Restore a wallet from its mnemonic."""
     path = _wallet_path(datadir)
