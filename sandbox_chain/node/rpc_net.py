@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..mempool import MIN_RELAY_FEE_PER_KB
 from .jsonfmt import amount
-from .p2p import PeerError
+from .p2p import BAN_TIME, PeerError
 from .rpc import (
     RPC_CLIENT_NODE_ALREADY_ADDED,
     RPC_CLIENT_NODE_NOT_ADDED,
     RPC_CLIENT_NODE_NOT_CONNECTED,
     RPC_INVALID_PARAMETER,
+    RPC_INVALID_PARAMS,
     Dispatcher,
     Param,
     RPCError,
@@ -126,9 +127,12 @@ def register(d: Dispatcher, node: Node) -> None:
         return None
 
     def disconnectnode(address: str | None = None, nodeid: int | None = None) -> None:
-        target = address
-        if target is None and nodeid is not None:
+        if address and nodeid is None:
+            target: str | None = address
+        elif nodeid is not None and not address:
             target = next((p.addr for p in peers.snapshot() if p.id == nodeid), None)
+        else:
+            raise RPCError(RPC_INVALID_PARAMS, "Only one of address and nodeid should be provided.")
         if target is None or not peers.disconnect(target):
             raise RPCError(RPC_CLIENT_NODE_NOT_CONNECTED, "Node not found in connected nodes")
         return None
@@ -137,8 +141,15 @@ def register(d: Dispatcher, node: Node) -> None:
         with peers.lock:
             items = list(peers.banned.items())
         now = int(time.time())
+        # Every ban lasts BAN_TIME, so its start is known from its end.
         return [
-            {"address": a, "ban_created": now, "banned_until": int(u), "ban_duration": int(u) - now}
+            {
+                "address": a,
+                "ban_created": int(u - BAN_TIME),
+                "banned_until": int(u),
+                "ban_duration": int(BAN_TIME),
+                "time_remaining": max(0, int(u) - now),
+            }
             for a, u in items
         ]
 

@@ -165,3 +165,33 @@ def test_script_sig_asm_names_the_sighash_type(live):
     # An output script is not a scriptSig: its pushes are never decoded that way.
     data = rpc.call("decodescript", [(bytes([len(sig)]) + sig).hex()])
     assert data["asm"] == sig.hex()
+
+
+def test_network_rpcs_follow_core(live):
+    # net.cpp listbanned: ban_created, banned_until, ban_duration (the ban's length) and
+    # time_remaining; disconnectnode: exactly one of address and nodeid, else -32602.
+    node, rpc = live
+    node.peers.misbehaving("127.0.0.1:9", 100, "test")
+    try:
+        [ban] = rpc.call("listbanned")
+        assert list(ban) == [
+            "address",
+            "ban_created",
+            "banned_until",
+            "ban_duration",
+            "time_remaining",
+        ]
+        assert ban["ban_duration"] == ban["banned_until"] - ban["ban_created"] == 600
+        assert 0 < ban["time_remaining"] <= 600
+    finally:
+        rpc.call("clearbanned")
+    for params in ([], ["127.0.0.1:9", 1]):
+        with pytest.raises(RPCError) as info:
+            rpc.call("disconnectnode", params)
+        assert (info.value.code, info.value.message) == (
+            -32602,
+            "Only one of address and nodeid should be provided.",
+        )
+    with pytest.raises(RPCError) as info:
+        rpc.call("disconnectnode", ["127.0.0.1:9"])
+    assert info.value.code == -29
