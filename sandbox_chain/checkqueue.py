@@ -60,9 +60,11 @@ def verify_strict_der(pub: bytes, sig: bytes, digest: bytes) -> bool:
 
 
 # Messages on the worker's stdin: u32 job count, then per job: pubkey length (1 byte), pubkey,
-# signature length (1 byte), signature with its hash-type byte, 32-byte digest. Answers on
-# its stdout: 1 byte (1 = every job verified) and the worker's CPU seconds (f64).
-_ANSWER = struct.Struct("<?d")
+# signature length (1 byte), signature with its hash-type byte, 32-byte digest. On its stdout:
+# first _HELLO, then per message one byte (1: every job verified, 0: not) and the worker's CPU
+# seconds (f64). Anything else there (a stray print) breaks the queue: verified in line.
+_HELLO = b"lune-checkqueue/1\n"
+_ANSWER = struct.Struct("<Bd")
 
 
 def _encode(jobs: list[tuple[bytes, bytes, bytes]]) -> bytes:
@@ -91,13 +93,15 @@ def _decode(stream: BinaryIO) -> list[tuple[bytes, bytes, bytes]]:
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
     """The worker process: verify each batch read from `stdin`, answer on `stdout`."""
+    stdout.write(_HELLO)
+    stdout.flush()
     while True:
         try:
             jobs = _decode(stdin)
         except EOFError:  # the validating process closed the pipe, or died
             return
         ok = all(verify_strict_der(*job) for job in jobs)
-        stdout.write(_ANSWER.pack(ok, time.process_time()))
+        stdout.write(_ANSWER.pack(1 if ok else 0, time.process_time()))
         stdout.flush()
 
 
@@ -110,6 +114,7 @@ class SignatureChecks:
         self._outstanding = 0  # batches sent, answers not yet received
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False  # the worker could not start or died: verify in line
+        self._hello_pending = False  # its greeting not read yet
         self.worker_cpu = 0.0  # CPU seconds the worker process has used (benchmarks)
         # txids whose scripts ran with this queue (connect_block): cached once wait() passes
         self.script_txids: list[bytes] = []
@@ -148,10 +153,12 @@ class SignatureChecks:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 env=env,
+                start_new_session=True,  # a Ctrl-C for the node is not the worker's: EOF ends it
             )
         except OSError:
             self._broken = True
             return False
+        self._hello_pending = True
         return True
 
     def wait(self) -> bool:
@@ -168,9 +175,16 @@ class SignatureChecks:
             self._outstanding -= 1
             try:
                 stdout = self._process.stdout  # type: ignore[union-attr]
-                passed, self.worker_cpu = _ANSWER.unpack(_read_exactly(stdout, _ANSWER.size))
-            except (EOFError, OSError, ValueError, AttributeError):  # the worker died
-                self._broken = True
+                if self._hello_pending:
+                    if _read_exactly(stdout, len(_HELLO)) != _HELLO:
+                        raise ValueError("not the check queue's worker")
+                    self._hello_pending = False
+                answer, self.worker_cpu = _ANSWER.unpack(_read_exactly(stdout, _ANSWER.size))
+                if answer not in (0, 1):
+                    raise ValueError("garbled answer from the check queue's worker")
+                passed = answer == 1
+            except (EOFError, OSError, ValueError, AttributeError):  # dead, or not speaking
+                self._broken = True  # our protocol: verify in line from now on
                 self._outstanding = 0
                 passed = False
             ok = ok and passed
@@ -196,4 +210,7 @@ class SignatureChecks:
 
 
 if __name__ == "__main__":
-    serve(sys.stdin.buffer, sys.stdout.buffer)
+    # Answers go to the real stdout; anything printed by accident goes to stderr instead.
+    _answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    serve(sys.stdin.buffer, _answers)

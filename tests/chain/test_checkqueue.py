@@ -11,6 +11,9 @@ answers, resets, survives its worker's death and stops it on close.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from chainkit import (
     KEY,
@@ -156,3 +159,26 @@ def test_queue_answers_and_resets():
         process = checks._process
         checks.close()
     assert checks._process is None and process.poll() is not None
+
+
+def test_a_worker_that_does_not_speak_the_protocol_is_not_trusted():
+    """Whatever it writes, it never makes a signature pass: its answers count as failures."""
+    tx = Transaction(1, [TxIn(OutPoint(b"\x02" * 32, 0), b"")], [TxOut(1, SPK)], 0)
+    digest = legacy_sighash(tx, 0, SPK, SIGHASH_ALL)
+    pub = KEY.public_key().sec()
+    bad = OTHER_KEY.sign(digest) + b"\x01"
+    checks = SignatureChecks(min_batch=1)
+    chatty = "import sys; sys.stdout.write('x' * 64); sys.stdout.flush(); sys.stdin.read()"
+    checks._process = subprocess.Popen(
+        [sys.executable, "-c", chatty], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    checks._hello_pending = True
+    try:
+        checks.add(pub, bad, digest)
+        checks.submit()
+        assert checks.wait() is False and checks._broken
+        checks.add(pub, KEY.sign(digest) + b"\x01", digest)
+        checks.submit()  # not sent any more: verified in line
+        assert checks.wait() is True
+    finally:
+        checks.close()
