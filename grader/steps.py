@@ -91,39 +91,38 @@ class TrustedChecks(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         job = _job()
         info = resources["nbgrader"]
+        # Read the scores, then close the session: an open SQLite transaction held across a
+        # sandbox run would block the other workers' gradebook writes.
         with Gradebook(info["db_url"]) as gb:
-            grades = {
-                ex.function: [
-                    g for g in (self._grade(gb, gid, info) for gid in ex.cells) if g is not None
-                ]
+            earned = {
+                ex.function: sum(
+                    g.auto_score or 0.0
+                    for g in (self._grade(gb, gid, info) for gid in ex.cells)
+                    if g is not None
+                )
                 for ex in job.exercises
             }
-            # The checks can only lower a score: an exercise nbgrader already scored 0 (failed,
-            # erroring or timed-out tests) is not run again, which saves a timeout per case.
-            wanted = [
-                ex
-                for ex in job.exercises
-                if sum(g.auto_score or 0.0 for g in grades[ex.function]) > 0
-            ]
-            results = {}
-            if wanted:
-                # Test cells never run here; set-up cells came back from the source through
-                # OverwriteCells; solution and learner-added cells are the learner's.
-                program = [
-                    c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)
-                ]
-                outcomes = job.executor.call_functions(program, calls_for(wanted), job.timeout)
-                job.anomalies += job.executor.last_anomalies
-                results = {r.function: r for r in judge(wanted, outcomes)}
-            job.check_results = [
-                results.get(ex.function) or ExerciseResult(ex.function, 0, len(ex.cases), ran=False)
-                for ex in job.exercises
-            ]
+        # The checks can only lower a score: an exercise nbgrader already scored 0 (failed,
+        # erroring or timed-out tests) is not run again, which saves a timeout per case.
+        wanted = [ex for ex in job.exercises if earned[ex.function] > 0]
+        results = {}
+        if wanted:
+            # Test cells never run here; set-up cells came back from the source through
+            # OverwriteCells; solution and learner-added cells are the learner's.
+            program = [c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)]
+            outcomes = job.executor.call_functions(program, calls_for(wanted), job.timeout)
+            job.anomalies += job.executor.last_anomalies
+            results = {r.function: r for r in judge(wanted, outcomes)}
+        job.check_results = [
+            results.get(ex.function) or ExerciseResult(ex.function, 0, len(ex.cases), ran=False)
+            for ex in job.exercises
+        ]
+        with Gradebook(info["db_url"]) as gb:
             for exercise, result in zip(job.exercises, job.check_results, strict=True):
-                cells = grades[exercise.function]
-                earned = sum(g.auto_score or 0.0 for g in cells)
+                cells = [g for g in (self._grade(gb, c, info) for c in exercise.cells) if g]
+                earned_now = sum(g.auto_score or 0.0 for g in cells)
                 cap = result.fraction * sum(g.max_score for g in cells)
-                excess = earned - cap
+                excess = earned_now - cap
                 job.capped[exercise.function] = max(0.0, excess)
                 # Take the excess from the last cell first (the hidden test's points).
                 for grade in reversed(cells):

@@ -14,11 +14,13 @@ The course's `checks/` folder is read from the course directory and never copied
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,6 +162,9 @@ def prepare_module(course: CoursePolicy, module: ModulePolicy, workdir: Path) ->
     with Gradebook(f"sqlite:///{workdir / 'gradebook.db'}") as gb:
         due = module.due.astimezone(UTC).replace(tzinfo=None) if module.due else None
         gb.update_or_create_assignment(module.id, duedate=due)
+    # WAL (persistent in the file): the workers' readers never block each other's writes.
+    with contextlib.closing(sqlite3.connect(workdir / "gradebook.db")) as db:
+        db.execute("PRAGMA journal_mode=WAL")
     stamp.write_text(fingerprint)
     return fingerprint
 
