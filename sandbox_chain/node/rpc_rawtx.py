@@ -94,6 +94,12 @@ def register(d: Dispatcher, node: Node) -> None:
 
     def getrawtransaction(txid: str, verbose: Any = None, blockhash: str | None = None) -> Any:
         h = parse_hash(txid, "txid")
+        if h == params.genesis_block.header.merkle_root:  # its output is not spendable either
+            raise RPCError(
+                RPC_INVALID_ADDRESS_OR_KEY,
+                "The genesis block coinbase is not considered an ordinary transaction "
+                "and cannot be retrieved",
+            )
         level = parse_verbosity(verbose, 0)
         in_block = parse_hash(blockhash, "blockhash") if blockhash is not None else None
 

@@ -195,3 +195,17 @@ def test_network_rpcs_follow_core(live):
     with pytest.raises(RPCError) as info:
         rpc.call("disconnectnode", ["127.0.0.1:9"])
     assert info.value.code == -29
+
+
+def test_genesis_coinbase_is_not_a_transaction(live):
+    # rawtransaction.cpp getrawtransaction: Core refuses the genesis coinbase (its output was
+    # never added to the UTXO set) with -5 and this message.
+    _, rpc = live
+    genesis = rpc.call("getblock", [rpc.call("getblockhash", [0])])
+    with pytest.raises(RPCError) as info:
+        rpc.call("getrawtransaction", [genesis["tx"][0], True])
+    assert (info.value.code, info.value.message) == (
+        -5,
+        "The genesis block coinbase is not considered an ordinary transaction "
+        "and cannot be retrieved",
+    )
