@@ -221,7 +221,13 @@ def register(d: Dispatcher, node: Node) -> None:
                     if limit is not None and fee * 1000 > limit * size:
                         res |= {"allowed": False, "reject-reason": "max-fee-exceeded"}
                     else:
-                        res |= {"allowed": True, "vsize": size, "fees": {"base": amount(fee)}}
+                        fees = {
+                            "base": amount(fee),
+                            # CFeeRate(fee, vsize).GetFeePerK(): integer satoshis per kvB
+                            "effective-feerate": amount(fee * 1000 // size),
+                            "effective-includes": [res["wtxid"]],
+                        }
+                        res |= {"allowed": True, "vsize": size, "fees": fees}
                     results.append(res)
             finally:
                 for txid in reversed(added):  # a test leaves the pool as it was

@@ -209,3 +209,17 @@ def test_genesis_coinbase_is_not_a_transaction(live):
         "The genesis block coinbase is not considered an ordinary transaction "
         "and cannot be retrieved",
     )
+
+
+def test_testmempoolaccept_fees_follow_core(live):
+    # mempool.cpp testmempoolaccept: an allowed transaction's fees carry base,
+    # effective-feerate (coins per kvB) and effective-includes (wtxids).
+    _, rpc = live
+    tx = spend(coinbase_txid(rpc, 1), 50 * 100_000_000, 2_260)
+    [verdict] = rpc.call("testmempoolaccept", [[tx.serialize().hex()]])
+    assert verdict["allowed"] is True and verdict["vsize"] == tx.size()
+    fees = verdict["fees"]
+    assert list(fees) == ["base", "effective-feerate", "effective-includes"]
+    assert fees["base"] == 2_260
+    assert fees["effective-feerate"] == 2_260 * 1000 // tx.size()
+    assert fees["effective-includes"] == [tx.txid_hex]
