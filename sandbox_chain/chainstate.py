@@ -37,14 +37,14 @@ from .blockindex import (
     BlockIndexRules,
     IndexEntry,
 )
+from .chainmempool import ChainMempool
 from .chainview import ChainQueries, DbCoins
 from .checkqueue import QueuedCheckFailed, SignatureChecks
-from .errors import ChainError, StorageError, ValidationError
-from .mempool import ChainContext, Mempool
+from .errors import StorageError, ValidationError
+from .mempool import Mempool
 from .params import NetworkParams
 from .pow import block_work
 from .storage import Storage
-from .transaction import Transaction
 from .utxo import CoinsViewCache, parse_undo, serialize_undo
 from .validation import (
     CheckedBlock,
@@ -59,7 +59,7 @@ MAX_ORPHAN_BLOCKS = 100
 SCRIPT_CACHE_LIMIT = 100_000
 
 
-class Chain(ChainQueries, BlockIndexRules):
+class Chain(ChainMempool, ChainQueries, BlockIndexRules):
     """A chain on disk (one data directory) with its UTXO set, block index and mempool.
 
     Open with `Chain.open(datadir, params)`; close with `.close()` (or use `with`).
@@ -158,22 +158,6 @@ class Chain(ChainQueries, BlockIndexRules):
             for e in self._index.values()
             if e.chainwork > tip_work and not e.status & STATUS_FAILED_MASK
         }
-
-    def _load_mempool(self) -> None:
-        rows = self.storage.conn.execute("SELECT raw FROM mempool ORDER BY seq").fetchall()
-        for (raw,) in rows:
-            try:
-                self.accept_to_mempool(Transaction.parse(bytes(raw)))
-            except ChainError:
-                pass  # no longer valid (or unreadable): dropped, as Core drops it on load
-
-    def _save_mempool(self) -> None:
-        with self.storage.transaction() as conn:
-            conn.execute("DELETE FROM mempool")
-            conn.executemany(
-                "INSERT INTO mempool(raw) VALUES (?)",
-                [(self.mempool.entries[t].tx.serialize(),) for t in self.mempool.txids()],
-            )
 
     def close(self) -> None:
         """Save the mempool (Core's mempool.dat), close the database, release the directory."""
@@ -530,34 +514,3 @@ class Chain(ChainQueries, BlockIndexRules):
         if not entry.status & STATUS_VALID:
             entry.status |= STATUS_VALID
             conn.execute("UPDATE block_index SET status=? WHERE hash=?", (entry.status, h))
-
-    def _update_mempool(self, disconnected: list[Block], connected: list[CheckedBlock]) -> None:
-        if not disconnected:
-            for c in connected:
-                self.mempool.remove_for_block(c.block.txs, c.txids)
-            return
-        # Core's MaybeUpdateMempoolForReorg: disconnected transactions first (oldest block
-        # first), then the previous pool; anything no longer valid is dropped.
-        previous = self.mempool.clear()
-        resubmit: list[Transaction] = []
-        for block in reversed(disconnected):
-            resubmit.extend(tx for tx in block.txs if not tx.is_coinbase())
-        for tx in resubmit + previous:
-            try:
-                self.accept_to_mempool(tx)
-            except ValidationError:
-                pass
-
-    # --- transactions ---------------------------------------------------------------------
-
-    def mempool_context(self) -> ChainContext:
-        """What the mempool needs to judge a transaction for the next block."""
-        return ChainContext(self._coins, self.height + 1, self.median_time_past(), self.params)
-
-    def accept_to_mempool(self, tx: Transaction) -> bytes:
-        """Validate `tx` (consensus and relay policy) and add it to the mempool; return its txid.
-
-        Raises `ValidationError` with Core's reason; the mempool is then unchanged.
-        """
-        entry = self.mempool.accept(tx, self.mempool_context(), script_cache=self.script_cache)
-        return entry.txid
