@@ -17,9 +17,10 @@ The hot path being measured: `Transaction.read` reads legacy transactions straig
 bytes; `check_block` serializes each transaction once (txid, Merkle root, size, storage);
 `connect_block` runs standard P2PKH inputs through `input_check`'s fast path (the
 interpreter's exact checks in one function, SIGHASH_ALL digests from a per-transaction
-cache) and sends each block's signatures to `checkqueue`'s worker process (the second core)
-while the block's rows are written to SQLite; the blocks are kept only after every queued
-signature verified (with 100 blocks per transaction, the answers are collected before the
+cache); while a block is connected only their shape is looked at, and the rest of their
+checks (HASH160, signature encoding and hash, signature) goes to `checkqueue`'s worker process
+(the second core) while the block's rows are written to SQLite; the blocks are kept only after
+every queued check passed (with 100 blocks per transaction, the answers are collected before the
 COMMIT). CPU time is this process's plus the worker's, so the queue helps the wall-clock
 ratio only; the run with `Chain.queue_checks = False` shows the difference.
 
@@ -196,9 +197,8 @@ def main() -> None:
     print(
         "hot path: legacy transactions read straight from the bytes; each serialized once; "
         "standard P2PKH inputs checked by input_check's fast path (the interpreter's exact "
-        "checks, cached SIGHASH_ALL pieces); their signatures verified by a worker process "
-        "(checkqueue) while the block's rows are written; anything else, and any failure, "
-        "through the interpreter"
+        "checks, cached SIGHASH_ALL pieces) run by a worker process (checkqueue) while the "
+        "block's rows are written; anything else, and any failure, through the interpreter"
     )
     print(
         f"raw verification ({backend}): {raw_wall:.0f} signatures/s wall clock, "

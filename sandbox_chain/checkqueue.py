@@ -1,20 +1,22 @@
-"""Signature checks run in a second process while validation goes on (Core's `CCheckQueue`).
+"""Script checks run in a second process while validation goes on (Core's `CCheckQueue`).
 
-Bitcoin Core's `ConnectBlock` does not verify signatures in line: it queues them
+Bitcoin Core's `ConnectBlock` does not verify signatures in line: it queues the script checks
 (`checkqueue.h`, `-par` worker threads) and, before the block's changes are kept, waits for
 the answers. We do the same with one worker *process*: a worker thread was tried first, but
 every libsecp256k1 call hands Python's global interpreter lock back and forth between the
-threads, and those hand-offs cost as much as the verification saved. A process verifies a
-whole block's signatures from one message, with its own interpreter, on the second core,
-while this process writes the block's rows to SQLite.
+threads, and those hand-offs cost as much as the verification saved. The worker receives a
+whole block's checks in one message and runs them with its own interpreter, on the second
+core, while this process writes the block's rows to SQLite.
 
-Only signatures of standard P2PKH spends are queued (by `input_check`), only when the
-libsecp256k1 backend is in use, and only blocks with at least `min_batch` of them go to the
-worker (it is started by the first such block); smaller batches are verified in line when
-`wait()` is called. A queued check that fails does not say which input or why: the caller
-then throws the attempt away and validates again without the queue, so the error reported is
-exactly the one the sequential order gives (see `Chain._reorg_to`). If the worker cannot be
-started or dies, its answers count as failures and everything is verified in line again.
+Only standard-looking P2PKH inputs are queued (by `input_check`, which only looked at their
+shape), only when the libsecp256k1 backend is in use, and only blocks with at least
+`min_batch` of them go to the worker (it is started by the first such block); smaller batches
+run in line when `wait()` is called. The worker runs `input_check.check_standard_input`:
+HASH160 match, signature encoding, signature hash and signature, exactly the fast path's
+checks. A queued check that fails does not say which input or why: the caller then throws the
+attempt away and validates again without the queue, so the error reported is exactly the one
+the sequential order gives (see `Chain._reorg_to`). If the worker cannot be started or dies,
+its answers count as failures and everything runs in line again.
 """
 
 from __future__ import annotations
@@ -27,50 +29,32 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
-from .secp_backend import verify_rs
-from .signature import HALF_N, N
+from .input_check import check_standard_input
 
-MIN_BATCH = 8  # fewer signatures than this are not worth a message to the worker
+MIN_BATCH = 8  # fewer checks than this are not worth a message to the worker
 
 
 class QueuedCheckFailed(Exception):
-    """A queued signature did not verify: validate again in line to learn which and why."""
+    """A queued check failed: validate again in line to learn which input and why."""
 
 
-def verify_strict_der(pub: bytes, sig: bytes, digest: bytes) -> bool:
-    """`keys.verify_signature(pub, sig[:-1], digest)` with libsecp256k1, for strict DER.
-
-    `sig` carries its hash-type byte and is known to be strict DER (BIP-66). Core's lax parser
-    then reads R and S from the two INTEGERs directly; leading zeros are dropped and values of
-    more than 32 bytes or >= n read as zero (never valid), exactly as
-    `signature.parse_der_lax` does; a high S is normalized first, as `CPubKey::Verify` does.
-    """
-    len_r = sig[3]
-    r_bytes = sig[4 : 4 + len_r].lstrip(b"\x00")
-    s_bytes = sig[6 + len_r : -1].lstrip(b"\x00")
-    if len(r_bytes) > 32 or len(s_bytes) > 32:
-        return False
-    r = int.from_bytes(r_bytes, "big")
-    s = int.from_bytes(s_bytes, "big")
-    if not (0 < r < N and 0 < s < N):
-        return False
-    if s > HALF_N:
-        s = N - s
-    return verify_rs(pub, r, s, digest)
-
-
-# Messages on the worker's stdin: u32 job count, then per job: pubkey length (1 byte), pubkey,
-# signature length (1 byte), signature with its hash-type byte, 32-byte digest. On its stdout:
-# first _HELLO, then per message one byte (1: every job verified, 0: not) and the worker's CPU
-# seconds (f64). Anything else there (a stray print) breaks the queue: verified in line.
-_HELLO = b"lune-checkqueue/1\n"
+# Messages on the worker's stdin: u32 job count, then per job: u32 length and bytes of the
+# transaction (legacy serialization), u32 input index, u8 length and bytes of the spent
+# scriptPubKey, u32 verification flags. On its stdout: first _HELLO, then per message one byte
+# (1: every job passed, 0: not) and the worker's CPU seconds (f64). Anything else there (a
+# stray print) breaks the queue, and everything is verified in line.
+_HELLO = b"lune-checkqueue/2\n"
 _ANSWER = struct.Struct("<Bd")
+_U32 = struct.Struct("<I")
+
+Job = tuple[bytes, int, bytes, int]  # (raw transaction, input index, scriptPubKey, flags)
 
 
-def _encode(jobs: list[tuple[bytes, bytes, bytes]]) -> bytes:
-    parts = [len(jobs).to_bytes(4, "little")]
-    for pub, sig, digest in jobs:
-        parts += (bytes([len(pub)]), pub, bytes([len(sig)]), sig, digest)
+def _encode(jobs: list[Job]) -> bytes:
+    parts = [_U32.pack(len(jobs))]
+    for raw, index, spk, flags in jobs:
+        parts += (_U32.pack(len(raw)), raw, _U32.pack(index), bytes([len(spk)]), spk)
+        parts.append(_U32.pack(flags))
     return b"".join(parts)
 
 
@@ -81,14 +65,21 @@ def _read_exactly(stream: BinaryIO, n: int) -> bytes:
     return data
 
 
-def _decode(stream: BinaryIO) -> list[tuple[bytes, bytes, bytes]]:
-    count = int.from_bytes(_read_exactly(stream, 4), "little")
+def _decode(stream: BinaryIO) -> list[Job]:
+    def u32() -> int:
+        return int(_U32.unpack(_read_exactly(stream, 4))[0])
+
     jobs = []
-    for _ in range(count):
-        pub = _read_exactly(stream, _read_exactly(stream, 1)[0])
-        sig = _read_exactly(stream, _read_exactly(stream, 1)[0])
-        jobs.append((pub, sig, _read_exactly(stream, 32)))
+    for _ in range(u32()):
+        raw = _read_exactly(stream, u32())
+        index = u32()
+        spk = _read_exactly(stream, _read_exactly(stream, 1)[0])
+        jobs.append((raw, index, spk, u32()))
     return jobs
+
+
+def _run(jobs: list[Job]) -> bool:
+    return all(check_standard_input(*job) for job in jobs)
 
 
 def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
@@ -100,17 +91,17 @@ def serve(stdin: BinaryIO, stdout: BinaryIO) -> None:
             jobs = _decode(stdin)
         except EOFError:  # the validating process closed the pipe, or died
             return
-        ok = all(verify_strict_der(*job) for job in jobs)
+        ok = _run(jobs)
         stdout.write(_ANSWER.pack(1 if ok else 0, time.process_time()))
         stdout.flush()
 
 
 class SignatureChecks:
-    """Signature checks queued by block validation, verified by a worker process."""
+    """Script checks of standard inputs queued by block validation, run by a worker process."""
 
     def __init__(self, min_batch: int = MIN_BATCH) -> None:
         self.min_batch = min_batch
-        self._jobs: list[tuple[bytes, bytes, bytes]] = []  # queued, not sent
+        self._jobs: list[Job] = []  # queued, not sent
         self._outstanding = 0  # batches sent, answers not yet received
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False  # the worker could not start or died: verify in line
@@ -119,9 +110,9 @@ class SignatureChecks:
         # txids whose scripts ran with this queue (connect_block): cached once wait() passes
         self.script_txids: list[bytes] = []
 
-    def add(self, pub: bytes, sig: bytes, digest: bytes) -> None:
-        """Queue `verify_strict_der(pub, sig, digest)`; its answer counts in `wait()`."""
-        self._jobs.append((pub, sig, digest))
+    def add(self, raw_tx: bytes, input_index: int, script_pubkey: bytes, flags: int) -> None:
+        """Queue `input_check.check_standard_input(...)`; its answer counts in `wait()`."""
+        self._jobs.append((raw_tx, input_index, script_pubkey, flags))
 
     def submit(self) -> None:
         """Send what is queued to the worker if it is at least `min_batch` checks; return."""
@@ -166,10 +157,7 @@ class SignatureChecks:
 
         Afterwards nothing is queued or outstanding.
         """
-        ok = True
-        for job in self._jobs:
-            if ok:
-                ok = verify_strict_der(*job)
+        ok = _run(self._jobs)
         self._jobs = []
         while self._outstanding:
             self._outstanding -= 1

@@ -28,15 +28,21 @@ cache in Core, but the digest is the same bytes either way).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import keys
-from .checkqueue import SignatureChecks, verify_strict_der
 from .encoding import encode_varint
+from .errors import ParseError
 from .hashes import hash160, hash256
 from .interpreter import verify_script
 from .script import SCRIPT_VERIFY_LOW_S, SCRIPT_VERIFY_STRICTENC
+from .secp_backend import verify_rs
 from .sighash import SIGHASH_ALL, legacy_sighash
-from .signature import HALF_N
+from .signature import HALF_N, N
 from .transaction import Transaction
+
+if TYPE_CHECKING:
+    from .checkqueue import SignatureChecks
 
 _ALL_SUFFIX = SIGHASH_ALL.to_bytes(4, "little")
 
@@ -91,6 +97,28 @@ class SighashCache:
         return hash256(b"".join(parts))
 
 
+def verify_strict_der(pub: bytes, sig: bytes, digest: bytes) -> bool:
+    """`keys.verify_signature(pub, sig[:-1], digest)` with libsecp256k1, for strict DER.
+
+    `sig` carries its hash-type byte and is known to be strict DER (BIP-66). Core's lax parser
+    then reads R and S from the two INTEGERs directly; leading zeros are dropped and values of
+    more than 32 bytes or >= n read as zero (never valid), exactly as
+    `signature.parse_der_lax` does; a high S is normalized first, as `CPubKey::Verify` does.
+    """
+    len_r = sig[3]
+    r_bytes = sig[4 : 4 + len_r].lstrip(b"\x00")
+    s_bytes = sig[6 + len_r : -1].lstrip(b"\x00")
+    if len(r_bytes) > 32 or len(s_bytes) > 32:
+        return False
+    r = int.from_bytes(r_bytes, "big")
+    s = int.from_bytes(s_bytes, "big")
+    if not (0 < r < N and 0 < s < N):
+        return False
+    if s > HALF_N:
+        s = N - s
+    return verify_rs(pub, r, s, digest)
+
+
 def _is_strict_der(sig: bytes) -> bool:
     """BIP-66 (`signature.is_strict_der`), same rules, for the fast path's own use."""
     size = len(sig)
@@ -109,22 +137,12 @@ def _is_strict_der(sig: bytes) -> bool:
     return not (len_s > 1 and sig[len_r + 6] == 0x00 and not sig[len_r + 7] & 0x80)
 
 
-def _p2pkh_fast(
-    script_sig: bytes,
-    script_pubkey: bytes,
-    tx: Transaction,
-    input_index: int,
-    flags: int,
-    cache: SighashCache | None,
-    checks: SignatureChecks | None = None,
-) -> bool:
-    """True when this input is a standard P2PKH spend that the interpreter would accept.
-
-    With `checks`, the signature itself is queued there instead of verified here: True then
-    means "accepted if `checks.wait()` says the signatures verify".
-    """
+def _p2pkh_parts(
+    script_sig: bytes, script_pubkey: bytes, tx: Transaction, input_index: int
+) -> tuple[bytes, bytes] | None:
+    """(signature, public key) when the input has the standard P2PKH shape, else None."""
     if len(script_pubkey) != 25 or len(script_sig) < 2 or not 0 <= input_index < len(tx.vin):
-        return False  # (a wrong index: the interpreter raises, as legacy_sighash does)
+        return None  # (a wrong index: the interpreter raises, as legacy_sighash does)
     if (
         script_pubkey[0] != 0x76  # OP_DUP
         or script_pubkey[1] != 0xA9  # OP_HASH160
@@ -132,18 +150,30 @@ def _p2pkh_fast(
         or script_pubkey[23] != 0x88  # OP_EQUALVERIFY
         or script_pubkey[24] != 0xAC  # OP_CHECKSIG
     ):
-        return False
+        return None
     # scriptSig: <direct push of the signature> <direct push of the public key>, nothing else.
     sig_len = script_sig[0]
     if not 9 <= sig_len <= 73 or len(script_sig) < sig_len + 2:
-        return False
+        return None
     pub_len = script_sig[sig_len + 1]
     if pub_len not in (33, 65) or len(script_sig) != sig_len + 2 + pub_len:
-        return False
-    sig = script_sig[1 : 1 + sig_len]
+        return None
     pub = script_sig[sig_len + 2 :]
     if pub[0] not in ((2, 3) if pub_len == 33 else (4,)):
-        return False
+        return None
+    return script_sig[1 : 1 + sig_len], pub
+
+
+def _p2pkh_accepts(
+    sig: bytes,
+    pub: bytes,
+    script_pubkey: bytes,
+    tx: Transaction,
+    input_index: int,
+    flags: int,
+    cache: SighashCache | None,
+) -> bool:
+    """The checks of a P2PKH-shaped input after its shape: True if the interpreter accepts."""
     if hash160(pub) != script_pubkey[3:23]:
         return False
     if sig == script_pubkey[3:23] or not _is_strict_der(sig):
@@ -163,10 +193,54 @@ def _p2pkh_fast(
         digest = legacy_sighash(tx, input_index, script_pubkey, hash_type)
     if keys.get_backend() != "coincurve":  # another backend chosen (keys.set_backend)
         return keys.verify_signature(pub, sig[:-1], digest)
-    if checks is not None:
-        checks.add(pub, sig, digest)  # accepted if it verifies: the caller waits for that
-        return True
     return verify_strict_der(pub, sig, digest)
+
+
+def check_standard_input(raw_tx: bytes, input_index: int, script_pubkey: bytes, flags: int) -> bool:
+    """The fast path on a serialized (legacy) transaction: what the check queue's worker runs.
+
+    True only if the input is a standard P2PKH spend that the interpreter accepts.
+    """
+    try:
+        tx = Transaction.parse(raw_tx)
+    except ParseError:
+        return False
+    if not 0 <= input_index < len(tx.vin):
+        return False
+    parts = _p2pkh_parts(tx.vin[input_index].script_sig, script_pubkey, tx, input_index)
+    if parts is None:
+        return False
+    cache = SighashCache(tx, raw_tx)
+    return _p2pkh_accepts(*parts, script_pubkey, tx, input_index, flags, cache)
+
+
+def _p2pkh_fast(
+    script_sig: bytes,
+    script_pubkey: bytes,
+    tx: Transaction,
+    input_index: int,
+    flags: int,
+    cache: SighashCache | None,
+    checks: SignatureChecks | None = None,
+) -> bool:
+    """True when this input is a standard P2PKH spend that the interpreter would accept.
+
+    With `checks` (and the transaction's bytes in `cache.raw`), only the shape is looked at
+    here and the rest of the checks is queued (`check_standard_input`): True then means
+    "accepted if `checks.wait()` says every queued input passed".
+    """
+    parts = _p2pkh_parts(script_sig, script_pubkey, tx, input_index)
+    if parts is None:
+        return False
+    if (
+        checks is not None
+        and cache is not None
+        and cache.raw is not None
+        and keys.get_backend() == "coincurve"
+    ):
+        checks.add(cache.raw, input_index, script_pubkey, flags)
+        return True
+    return _p2pkh_accepts(*parts, script_pubkey, tx, input_index, flags, cache)
 
 
 def verify_input(
@@ -182,7 +256,7 @@ def verify_input(
 
     Standard P2PKH spends that pass are accepted by the fast path; everything else (and every
     failure) goes through the interpreter, which raises `ScriptError` with Core's code. With
-    `checks`, fast-path signatures are queued there (see `checkqueue`).
+    `checks`, standard-looking inputs are queued there (see `checkqueue`).
     """
     if _p2pkh_fast(script_sig, script_pubkey, tx, input_index, flags, cache, checks):
         return

@@ -125,33 +125,41 @@ def test_a_batch_with_a_bad_block_keeps_the_blocks_before_it(tmp_path_factory, t
         target.close()
 
 
-def test_queue_answers_and_resets():
+def _queue_jobs():
+    """A signed P2PKH spend and a forged one, as (raw, index, scriptPubKey, flags) jobs."""
     tx = Transaction(1, [TxIn(OutPoint(b"\x01" * 32, 0), b"")], [TxOut(1, SPK)], 0)
     digest = legacy_sighash(tx, 0, SPK, SIGHASH_ALL)
-    pub = KEY.public_key().sec()
-    good = KEY.sign(digest) + b"\x01"
-    bad = OTHER_KEY.sign(digest) + b"\x01"
+    pub = push_data(KEY.public_key().sec())
+    tx.vin[0].script_sig = push_data(KEY.sign(digest) + b"\x01") + pub
+    good = (tx.serialize_legacy(), 0, SPK, MANDATORY_FLAGS)
+    tx.vin[0].script_sig = push_data(OTHER_KEY.sign(digest) + b"\x01") + pub
+    bad = (tx.serialize_legacy(), 0, SPK, MANDATORY_FLAGS)
+    return good, bad
+
+
+def test_queue_answers_and_resets():
+    good, bad = _queue_jobs()
     checks = SignatureChecks(min_batch=2)
     try:
         for _ in range(20):
-            checks.add(pub, good, digest)
+            checks.add(*good)
         checks.submit()
         assert checks.wait() is True
         assert checks._process is not None and checks.worker_cpu > 0
-        checks.add(pub, bad, digest)
+        checks.add(*bad)
         checks.submit()  # below min_batch: verified in line by wait()
         assert checks.wait() is False
-        for sig in (good, bad, good):
-            checks.add(pub, sig, digest)
+        for job in (good, bad, good):
+            checks.add(*job)
         checks.submit()
         assert checks.wait() is False
         assert checks.wait() is True  # reset: nothing pending, no failure remembered
         # A dead worker: the queue verifies in line from then on, with the same answers.
         checks._process.kill()
         checks._process.wait()
-        for sigs, expected in (([good, good], True), ([good, bad], False), ([good], True)):
-            for sig in sigs:
-                checks.add(pub, sig, digest)
+        for jobs, expected in (([good, good], True), ([good, bad], False), ([good], True)):
+            for job in jobs:
+                checks.add(*job)
             checks.submit()
             assert checks.wait() is expected
         assert checks._broken
@@ -162,11 +170,8 @@ def test_queue_answers_and_resets():
 
 
 def test_a_worker_that_does_not_speak_the_protocol_is_not_trusted():
-    """Whatever it writes, it never makes a signature pass: its answers count as failures."""
-    tx = Transaction(1, [TxIn(OutPoint(b"\x02" * 32, 0), b"")], [TxOut(1, SPK)], 0)
-    digest = legacy_sighash(tx, 0, SPK, SIGHASH_ALL)
-    pub = KEY.public_key().sec()
-    bad = OTHER_KEY.sign(digest) + b"\x01"
+    """Whatever it writes, it never makes a check pass: its answers count as failures."""
+    good, bad = _queue_jobs()
     checks = SignatureChecks(min_batch=1)
     chatty = "import sys; sys.stdout.write('x' * 64); sys.stdout.flush(); sys.stdin.read()"
     checks._process = subprocess.Popen(
@@ -174,10 +179,10 @@ def test_a_worker_that_does_not_speak_the_protocol_is_not_trusted():
     )
     checks._hello_pending = True
     try:
-        checks.add(pub, bad, digest)
+        checks.add(*bad)
         checks.submit()
         assert checks.wait() is False and checks._broken
-        checks.add(pub, KEY.sign(digest) + b"\x01", digest)
+        checks.add(*good)
         checks.submit()  # not sent any more: verified in line
         assert checks.wait() is True
     finally:

@@ -1,5 +1,8 @@
 """input_check.verify_input (the P2PKH fast path) gives the interpreter's exact answers.
 
+`check_standard_input` (the same checks from a transaction's bytes, run by the check queue's
+worker) is compared with the fast path on every input below too.
+
 Differential tests: the same inputs go through `verify_input` and through
 `interpreter.verify_script`; both must succeed, or both fail with the same error code. Inputs:
 Bitcoin Core's script_tests.json, tx_valid.json and tx_invalid.json (every case whose flags the
@@ -17,7 +20,12 @@ from hypothesis import strategies as st
 
 from sandbox_chain.errors import ScriptError
 from sandbox_chain.hashes import hash160
-from sandbox_chain.input_check import SighashCache, _p2pkh_fast, verify_input
+from sandbox_chain.input_check import (
+    SighashCache,
+    _p2pkh_fast,
+    check_standard_input,
+    verify_input,
+)
 from sandbox_chain.interpreter import verify_script
 from sandbox_chain.keys import PrivateKey
 from sandbox_chain.script import FLAG_NAMES, p2pkh_script, push_data, script_from_asm
@@ -39,6 +47,9 @@ def both(script_sig: bytes, spk: bytes, tx: Transaction, index: int, flags: int)
     fast = _p2pkh_fast(script_sig, spk, tx, index, flags, SighashCache(tx))
     mine = outcome(verify_input, tx, index, script_sig, spk, flags, SighashCache(tx))
     interp = outcome(verify_script, script_sig, spk, tx, index, flags)
+    if not tx.has_witness() and tx.vin[index].script_sig == script_sig:
+        # What the check queue's worker runs, from the transaction's bytes: the same answer.
+        assert check_standard_input(tx.serialize_legacy(), index, spk, flags) == fast
     return fast, mine, interp
 
 
