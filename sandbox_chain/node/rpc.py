@@ -21,6 +21,7 @@ reply, and each method is a plain function registered with its parameter list.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import math
@@ -201,8 +202,12 @@ class Dispatcher:
         help: str = "",
         category: str = "control",
     ) -> None:
-        """Add a method; `func` is called with the bound parameters as keyword arguments."""
-        self.methods[name] = Method(name, func, list(params or []), help, category)
+        """Add a method; `func` is called with the bound parameters as keyword arguments.
+
+        `help` defaults to the function's docstring: what `help <method>` shows after usage.
+        """
+        text = help or inspect.getdoc(func) or ""
+        self.methods[name] = Method(name, func, list(params or []), text, category)
 
     def call(self, name: str, params: Any = None) -> Any:
         """Call one method by name, raising `RPCError` like a remote call would."""

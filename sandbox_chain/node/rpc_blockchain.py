@@ -99,6 +99,8 @@ def register(d: Dispatcher, node: Node) -> None:
     call = node.chain_call
 
     def getblockchaininfo() -> dict[str, Any]:
+        """The chain's state: network, height, best block, difficulty, chainwork, size on disk."""
+
         def run(c: Chain) -> dict[str, Any]:
             info = c.get_header_info(c.tip)
             if info is None:  # cannot happen: the tip is always indexed
@@ -124,6 +126,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return call(run)
 
     def getblockhash(height: int) -> str:
+        """The hash of the active chain's block at `height` (-8 if out of range)."""
         h = call(lambda c: c.get_block_hash(height) if 0 <= height <= c.height else None)
         if h is None:
             raise RPCError(RPC_INVALID_PARAMETER, "Block height out of range")
@@ -148,6 +151,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return block_json(block, info, tip_height, nxt, mtp, level, params)
 
     def getblockheader(blockhash: str, verbose: bool = True) -> Any:
+        """A block's header: decoded (verbose, the default) or as 80 bytes of hex."""
         h = parse_hash(blockhash, "blockhash")
         info, block, tip_height, nxt, mtp = call(_header_context, h)
         if block is None:
@@ -157,12 +161,15 @@ def register(d: Dispatcher, node: Node) -> None:
         return header_json(block.header, info, tip_height, nxt, mtp, len(block.txs))
 
     def getchaintips() -> list[dict[str, Any]]:
+        """Every leaf of the block tree: the active tip, forks, and invalid branches."""
         return [chain_tip_json(t) for t in call(lambda c: c.chain_tips())]
 
     def getdifficulty() -> float:
+        """The tip's difficulty, as a multiple of mainnet's minimum."""
         return difficulty(call(lambda c: c.get_header_info(c.tip).bits))  # type: ignore[union-attr]
 
     def gettxout(txid: str, n: int, include_mempool: bool = True) -> Any:
+        """An unspent output (null if spent or unknown), mempool included unless told not to."""
         h = parse_hash(txid, "txid")
 
         def run(c: Chain) -> Any:
@@ -190,6 +197,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return call(run)
 
     def getrawmempool(verbose: bool = False, mempool_sequence: bool = False) -> Any:
+        """The txids in the mempool, or (verbose) each entry's size, fees and in-pool relatives."""
         if verbose and mempool_sequence:
             raise RPCError(
                 RPC_INVALID_PARAMETER,
@@ -208,6 +216,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return call(run)
 
     def getmempoolentry(txid: str) -> dict[str, Any]:
+        """One mempool entry: size, fees, ancestors and descendants (-5 if not in the pool)."""
         h = parse_hash(txid, "txid")
 
         def run(c: Chain) -> dict[str, Any]:
@@ -218,6 +227,8 @@ def register(d: Dispatcher, node: Node) -> None:
         return call(run)
 
     def getmempoolinfo() -> dict[str, Any]:
+        """The mempool's size in transactions and bytes, its fees and its relay fee rates."""
+
         def run(c: Chain) -> dict[str, Any]:
             entries = list(c.mempool.entries.values())
             size = sum(e.size for e in entries)
@@ -275,9 +286,17 @@ def register(d: Dispatcher, node: Node) -> None:
         return call(run)
 
     d.register("getblockchaininfo", getblockchaininfo, category="blockchain")
-    d.register("getblockcount", lambda: call(lambda c: c.height), category="blockchain")
     d.register(
-        "getbestblockhash", lambda: hash_to_hex(call(lambda c: c.tip)), category="blockchain"
+        "getblockcount",
+        lambda: call(lambda c: c.height),
+        help="The height of the active chain's tip (the genesis block is height 0).",
+        category="blockchain",
+    )
+    d.register(
+        "getbestblockhash",
+        lambda: hash_to_hex(call(lambda c: c.tip)),
+        help="The hash of the active chain's tip.",
+        category="blockchain",
     )
     d.register("getblockhash", getblockhash, [Param("height", "num")], category="blockchain")
     d.register(

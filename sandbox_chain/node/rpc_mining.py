@@ -111,6 +111,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return {"hash": block.hash_hex, "hex": block.serialize().hex()}
 
     def submitblock(hexdata: str, dummy: Any = None) -> Any:
+        """Validate and store a block given as hex: null if accepted, else the reason."""
         try:
             block = Block.parse(bytes.fromhex(hexdata))
         except (ValueError, ParseError):
@@ -126,6 +127,8 @@ def register(d: Dispatcher, node: Node) -> None:
         return None
 
     def getmininginfo() -> dict[str, Any]:
+        """Mining-related state: height, difficulty, transactions waiting in the mempool."""
+
         def run(c: Chain) -> dict[str, Any]:
             info = c.get_header_info(c.tip)
             return {

@@ -39,6 +39,7 @@ def register(d: Dispatcher, node: Node) -> None:
     peers = node.peers
 
     def getnetworkinfo() -> dict[str, Any]:
+        """The node's version, protocol, connection counts and relay fees."""
         snapshot = peers.snapshot()
         inbound = sum(p.inbound for p in snapshot)
         return {
@@ -69,6 +70,7 @@ def register(d: Dispatcher, node: Node) -> None:
         }
 
     def getpeerinfo() -> list[dict[str, Any]]:
+        """One entry per connected peer: address, direction, traffic, misbehaviour score."""
         out = []
         for p in peers.snapshot():
             out.append(
@@ -96,6 +98,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return out
 
     def getconnectioncount() -> int:
+        """The number of connected peers."""
         return len(peers.snapshot())
 
     def addnode(node_addr: str, command: str) -> None:
@@ -127,6 +130,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return None
 
     def disconnectnode(address: str | None = None, nodeid: int | None = None) -> None:
+        """Disconnect a peer named by its address or (exclusive) its id."""
         if address and nodeid is None:
             target: str | None = address
         elif nodeid is not None and not address:
@@ -138,6 +142,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return None
 
     def listbanned() -> list[dict[str, Any]]:
+        """The peers banned for misbehaving, and when their bans end."""
         with peers.lock:
             items = list(peers.banned.items())
         now = int(time.time())
@@ -154,6 +159,7 @@ def register(d: Dispatcher, node: Node) -> None:
         ]
 
     def clearbanned() -> None:
+        """Lift every ban."""
         with peers.lock:
             peers.banned.clear()
         return None

@@ -93,6 +93,7 @@ def register(d: Dispatcher, node: Node) -> None:
     call = node.chain_call
 
     def getrawtransaction(txid: str, verbose: Any = None, blockhash: str | None = None) -> Any:
+        """A transaction from the mempool or the chain, as hex or (verbose) decoded."""
         h = parse_hash(txid, "txid")
         if h == params.genesis_block.header.merkle_root:  # its output is not spendable either
             raise RPCError(
@@ -145,9 +146,11 @@ def register(d: Dispatcher, node: Node) -> None:
         return call(run)
 
     def decoderawtransaction(hexstring: str, iswitness: bool | None = None) -> dict[str, Any]:
+        """Decode a serialized transaction given as hex (nothing is looked up)."""
         return tx_json(decode_tx(hexstring), params)
 
     def decodescript(hexstring: str) -> dict[str, Any]:
+        """Decode a script given as hex: asm, descriptor, address and type."""
         # Core's decodescript is ScriptToUniv without the hex. It adds the P2SH (and segwit)
         # wrapping addresses, which the sandbox leaves out: it cannot spend through them.
         try:
@@ -163,6 +166,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return out
 
     def sendrawtransaction(hexstring: str, maxfeerate: Any = None) -> str:
+        """Put a signed transaction in the mempool and relay it; returns its txid."""
         tx = decode_tx(hexstring)
         limit = _fee_rate_limit(maxfeerate)
         txid = tx.txid()
@@ -187,6 +191,7 @@ def register(d: Dispatcher, node: Node) -> None:
         return hash_to_hex(txid)
 
     def testmempoolaccept(rawtxs: list[Any], maxfeerate: Any = None) -> list[dict[str, Any]]:
+        """Whether the mempool would accept each transaction (nothing is kept), and why not."""
         if not 1 <= len(rawtxs) <= 25:
             raise RPCError(
                 RPC_INVALID_PARAMETER, "Array must contain between 1 and 25 transactions."

@@ -223,3 +223,11 @@ def test_testmempoolaccept_fees_follow_core(live):
     assert fees["base"] == 2_260
     assert fees["effective-feerate"] == 2_260 * 1000 // tx.size()
     assert fees["effective-includes"] == [tx.txid_hex]
+
+
+def test_every_method_explains_itself_in_help(live):
+    # Core's `help <method>` always has a description after the usage line.
+    _, rpc = live
+    silent = [name for name, m in rpc.methods.items() if not m.help.strip()]
+    assert silent == []
+    assert "transaction" in rpc.call("help", ["getrawtransaction"]).split("\n\n", 1)[1]
