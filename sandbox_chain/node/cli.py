@@ -54,7 +54,11 @@ _datadir_option = click.option(
     help=DATADIR_HELP,
 )
 _network_option = click.option(
-    "--network", type=click.Choice(["regtest", "classroom"]), default="regtest", show_default=True
+    "--network",
+    type=click.Choice(["regtest", "classroom"]),
+    default="regtest",
+    show_default=True,
+    help="Which sandbox network.",
 )
 
 
@@ -70,13 +74,7 @@ def _node_options(f):
 
 @click.command("node")
 @_datadir_option
-@click.option(
-    "--network",
-    type=click.Choice(["regtest", "classroom"]),
-    default="regtest",
-    show_default=True,
-    help="Which sandbox network to run.",
-)
+@_network_option
 @click.option(
     "--rpcport",
     type=click.IntRange(0, 65535),
