@@ -341,6 +341,11 @@ class PeerManager:
         if peer.failures >= 3:
             self.disconnect(peer.addr)
 
+    def _failed_at(self, addr: str, exc: Exception) -> None:
+        peer = self.peers.get(addr)
+        if peer is not None:  # it may have been disconnected or banned meanwhile
+            self._failed(peer, exc)
+
     def _sync_loop(self) -> None:
         last_poll = 0.0
         while not self.stopping:
@@ -386,16 +391,12 @@ class PeerManager:
             try:
                 self._fetch_block(addr, h)
             except PeerError as exc:
-                peer = self.peers.get(addr)
-                if peer is not None:
-                    self._failed(peer, exc)
+                self._failed_at(addr, exc)
         for addr, txids in pending_txs.items():
             try:
                 self._fetch_txs(addr, txids)
             except PeerError as exc:
-                peer = self.peers.get(addr)
-                if peer is not None:
-                    self._failed(peer, exc)
+                self._failed_at(addr, exc)
 
     def _have_block(self, h: bytes) -> bool:
         # Every indexed block has its data (blocks are stored whole), so the index suffices.
