@@ -14,7 +14,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -81,11 +80,6 @@ def make_submissions(course: Path, module: str, release: Path, n: int) -> dict[s
     return subs
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--module", default="01-hashing")
@@ -136,7 +130,6 @@ def main() -> int:
         policy = load_course(course)
         prepare_module(policy, policy.module(args.module), workdir)
         out_json = tmp / "lune.json"
-        cpu0 = _children_cpu()
         start = time.monotonic()
         subprocess.run(
             [
@@ -159,9 +152,6 @@ def main() -> int:
             capture_output=True,
         )
         lune_s = time.monotonic() - start
-        lune_cpu = _children_cpu() - cpu0
-
-        cpu0 = _children_cpu()
         start = time.monotonic()
         subprocess.run(
             [BIN / "nbgrader", "autograde", args.module, "--force"],
@@ -171,7 +161,6 @@ def main() -> int:
             capture_output=True,
         )
         plain_s = time.monotonic() - start
-        plain_cpu = _children_cpu() - cpu0
 
         lune = {r["learner"]: r["raw_score"] for r in json.loads(out_json.read_text())["results"]}
         db = sqlite3.connect(plain / "gradebook.db")
@@ -191,12 +180,6 @@ def main() -> int:
         print(f"plain nbgrader autograde (CLI, 1 process):   {plain_s:7.1f} s wall")
         print(f"lune grade (bubblewrap sandbox, {args.workers} workers): {lune_s:7.1f} s wall")
         print(f"speed-up (wall): {plain_s / lune_s:.2f}x")
-        # CPU seconds of each run and everything it waited for (workers, kernels, sandboxes):
-        # the work done, independent of what else the machine is running.
-        print(
-            f"CPU: plain {plain_cpu:.1f} s, lune {lune_cpu:.1f} s, "
-            f"ratio {plain_cpu / lune_cpu:.2f}x"
-        )
         print(f"honest submissions with the same score: {len(honest) - len(differ)}/{len(honest)}")
         for k in differ:
             print(f"  {k} ({kinds[k]}): lune {lune[k]} vs nbgrader {plain_scores.get(k)}")
