@@ -32,6 +32,7 @@ from typing import BinaryIO
 from .input_check import check_standard_input
 
 MIN_BATCH = 8  # fewer checks than this are not worth a message to the worker
+MAX_OUTSTANDING = 1000  # unread answers (9 bytes each) stay well below a pipe's buffer
 
 
 class QueuedCheckFailed(Exception):
@@ -103,6 +104,7 @@ class SignatureChecks:
         self.min_batch = min_batch
         self._jobs: list[Job] = []  # queued, not sent
         self._outstanding = 0  # batches sent, answers not yet received
+        self._all_passed = True  # every answer received since the last wait() was a pass
         self._process: subprocess.Popen[bytes] | None = None
         self._broken = False  # the worker could not start or died: verify in line
         self._hello_pending = False  # its greeting not read yet
@@ -118,6 +120,10 @@ class SignatureChecks:
         """Send what is queued to the worker if it is at least `min_batch` checks; return."""
         if len(self._jobs) < self.min_batch or not self._ensure_worker():
             return
+        if self._outstanding >= MAX_OUTSTANDING:
+            # Read the answers waiting in the pipe first: a worker blocked on writing them
+            # would stop reading, and this write would block for ever.
+            self._collect()
         process = self._process
         if process is None or process.stdin is None:  # unreachable: _ensure_worker made it
             return
@@ -159,6 +165,13 @@ class SignatureChecks:
         """
         ok = _run(self._jobs)
         self._jobs = []
+        self._collect()
+        ok = ok and self._all_passed
+        self._all_passed = True
+        return ok
+
+    def _collect(self) -> None:
+        """Read every outstanding answer into `_all_passed`."""
         while self._outstanding:
             self._outstanding -= 1
             try:
@@ -175,8 +188,7 @@ class SignatureChecks:
                 self._broken = True  # our protocol: verify in line from now on
                 self._outstanding = 0
                 passed = False
-            ok = ok and passed
-        return ok
+            self._all_passed = self._all_passed and passed
 
     def close(self) -> None:
         """Stop the worker process: closing its input ends it."""

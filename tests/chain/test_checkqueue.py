@@ -28,7 +28,7 @@ from chainkit import (
     snapshot,
 )
 
-from sandbox_chain import miner
+from sandbox_chain import checkqueue, miner
 from sandbox_chain.checkqueue import SignatureChecks
 from sandbox_chain.errors import ValidationError
 from sandbox_chain.script import MANDATORY_FLAGS, push_data
@@ -184,6 +184,25 @@ def test_a_worker_that_does_not_speak_the_protocol_is_not_trusted():
         assert checks.wait() is False and checks._broken
         checks.add(*good)
         checks.submit()  # not sent any more: verified in line
+        assert checks.wait() is True
+    finally:
+        checks.close()
+
+
+def test_many_batches_in_flight_do_not_block_the_pipes(monkeypatch):
+    good, bad = _queue_jobs()
+    monkeypatch.setattr(checkqueue, "MAX_OUTSTANDING", 3)
+    checks = SignatureChecks(min_batch=1)
+    try:
+        for jobs in [[good]] * 5 + [[bad]] + [[good]] * 5:
+            for job in jobs:
+                checks.add(*job)
+            checks.submit()
+            assert checks._outstanding <= 3
+        assert checks.wait() is False  # the failure read early is not forgotten
+        for _ in range(7):
+            checks.add(*good)
+            checks.submit()
         assert checks.wait() is True
     finally:
         checks.close()
