@@ -122,8 +122,9 @@ def build_transaction(
 def multisig_output(m: int, pubkeys_hex: list[str]) -> dict[str, Any]:
     """A bare m-of-n multisig output script from SEC public keys (hex).
 
-    Returns {"script": hex, "descriptor": "raw(hex)", "asm-like": "m <keys> n CHECKMULTISIG"}.
-    The descriptor is what `generatetoaddress`, `faucet` and `scantxoutset` accept on the node.
+    Returns {"m": m, "n": n, "script": hex, "descriptor": "raw(hex)"}: the descriptor is what
+    `generatetoaddress`, `generateblock` and `scantxoutset` accept on the node (which also
+    reads and shows it as Core does, `multi(m,KEY,...)#checksum`).
     """
     pubs = []
     for text in pubkeys_hex:

@@ -17,18 +17,17 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..address import decode_address
-from ..errors import ChainError, ValidationError
+from ..errors import ValidationError
 from ..keys import PrivateKey
 from ..script import p2pkh_script
 from ..wallet import Coin as WalletCoin
 from ..wallet import WalletError, build_transaction, write_file_atomic
 from .rpc import (
-    RPC_INVALID_ADDRESS_OR_KEY,
     RPC_INVALID_PARAMETER,
     RPC_MISC_ERROR,
     RPC_VERIFY_REJECTED,
     RPC_WALLET_INSUFFICIENT_FUNDS,
+    RPCError,
 )
 
 if TYPE_CHECKING:
@@ -124,14 +123,14 @@ class Faucet:
         Raises `FaucetError` for a bad address or amount, a rate-limited address, or an empty
         faucet on a network where it cannot refill itself.
         """
-        from .rpc_mining import mine_one
+        from .rpc_mining import mine_one, output_script
 
         params = self.node.params
         value = self.node.config.faucet_amount if amount is None else amount
-        try:
-            target = decode_address(address, params)
-        except (ChainError, ValueError) as exc:
-            raise FaucetError(RPC_INVALID_ADDRESS_OR_KEY, f"Invalid address: {exc}") from None
+        try:  # an address, or the raw(HEX) descriptor of a script without one (bare multisig)
+            target = output_script(address, params)
+        except RPCError as err:
+            raise FaucetError(err.code, err.message) from None
         if not 0 < value <= MAX_PAYMENT:
             raise FaucetError(
                 RPC_INVALID_PARAMETER, f"amount must be between 0 and {MAX_PAYMENT // 10**8} coins"

@@ -14,7 +14,7 @@ from sandbox_chain.node.descriptor import with_checksum
 from sandbox_chain.node.node import Node, NodeConfig
 from sandbox_chain.node.rpc import RPCError, encode_json
 from sandbox_chain.params import REGTEST
-from sandbox_chain.script import p2pkh_script
+from sandbox_chain.script import multisig_script, p2pkh_script
 from sandbox_chain.sighash import sign_p2pkh_input
 from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
 
@@ -231,3 +231,19 @@ def test_every_method_explains_itself_in_help(live):
     silent = [name for name, m in rpc.methods.items() if not m.help.strip()]
     assert silent == []
     assert "transaction" in rpc.call("help", ["getrawtransaction"]).split("\n\n", 1)[1]
+
+
+def test_faucet_pays_a_raw_multisig_descriptor_as_the_docs_say(live):
+    # docs/node.md: the raw(...) descriptor of a bare multisig script is accepted wherever
+    # an address is, the faucet included.
+    _, rpc = live
+    pubs = [PrivateKey.from_int(k).public_key().sec() for k in (11, 12)]
+    script = multisig_script(1, pubs)
+    paid = rpc.call("faucet", [f"raw({script.hex()})", 1])
+    out = next(
+        o
+        for o in rpc.call("getrawtransaction", [paid["txid"], True])["vout"]
+        if o["scriptPubKey"]["hex"] == script.hex()
+    )
+    assert out["value"] == 100_000_000 and out["scriptPubKey"]["type"] == "multisig"
+    assert out["scriptPubKey"]["desc"].startswith(f"multi(1,{pubs[0].hex()},{pubs[1].hex()})#")
