@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -189,6 +190,34 @@ def write_wallet_file(path: Path, data: dict[str, Any]) -> None:
     write_file_atomic(path, json.dumps(data, indent=2).encode())
 
 
+def chain_coins(
+    chain: Any, scripts: Iterable[bytes], *, unconfirmed: bool = False
+) -> tuple[list[Coin], int]:
+    """(spendable coins, immature satoshis) of `scripts` in an in-process `Chain`.
+
+    Coinbase outputs younger than the maturity are immature, outputs a mempool transaction
+    already spends are left out. With `unconfirmed`, outputs of mempool transactions paying
+    `scripts` (one's own change, say) count as spendable too, as the node's faucet spends them.
+    """
+    wanted = dict.fromkeys(scripts)  # in the order given: coin selection stays deterministic
+    maturity = chain.params.coinbase_maturity
+    spenders = chain.mempool.spenders
+    coins, immature = [], 0
+    for script in wanted:
+        for outpoint, coin in chain.utxos_for_script(script):
+            if coin.is_coinbase and chain.height + 1 - coin.height < maturity:
+                immature += coin.value
+            elif (outpoint.txid, outpoint.vout) not in spenders:
+                coins.append(Coin(outpoint.txid, outpoint.vout, coin.value, script))
+    if unconfirmed:
+        for txid in chain.mempool.txids():
+            tx = chain.mempool.get(txid)
+            for n, out in enumerate(tx.vout if tx else []):
+                if out.script_pubkey in wanted and (txid, n) not in spenders:
+                    coins.append(Coin(txid, n, out.value, out.script_pubkey))
+    return coins, immature
+
+
 def _is_chain(source: Any) -> bool:
     # Class attributes only: an RPC client answers any attribute name with a remote call.
     return callable(getattr(type(source), "utxos_for_script", None))
@@ -353,14 +382,7 @@ class Wallet:
         return spendable, immature, height
 
     def _coins_from_chain(self, chain: Any) -> tuple[list[Coin], int, int]:
-        maturity = self.params.coinbase_maturity
-        spendable, immature = [], 0
-        for script in self.scan_keys():
-            for outpoint, coin in chain.utxos_for_script(script):
-                if coin.is_coinbase and chain.height + 1 - coin.height < maturity:
-                    immature += coin.value
-                elif (outpoint.txid, outpoint.vout) not in chain.mempool.spenders:
-                    spendable.append(Coin(outpoint.txid, outpoint.vout, coin.value, script))
+        spendable, immature = chain_coins(chain, self.scan_keys())
         return spendable, immature, chain.height
 
     def balance(self, rpc: Any) -> dict[str, int]:

@@ -21,7 +21,7 @@ from ..errors import ValidationError
 from ..keys import PrivateKey
 from ..script import p2pkh_script
 from ..wallet import Coin as WalletCoin
-from ..wallet import WalletError, build_transaction, write_file_atomic
+from ..wallet import WalletError, build_transaction, chain_coins, write_file_atomic
 from .rpc import (
     RPC_INVALID_PARAMETER,
     RPC_MISC_ERROR,
@@ -97,21 +97,7 @@ class Faucet:
 
     def _spendable(self, chain: Chain) -> list[WalletCoin]:
         """Mature confirmed coins and unconfirmed change, minus what the mempool spends."""
-        script = self.script
-        maturity = chain.params.coinbase_maturity
-        coins = []
-        for outpoint, coin in chain.utxos_for_script(script):
-            if coin.is_coinbase and chain.height + 1 - coin.height < maturity:
-                continue
-            if (outpoint.txid, outpoint.vout) in chain.mempool.spenders:
-                continue
-            coins.append(WalletCoin(outpoint.txid, outpoint.vout, coin.value, script))
-        for txid in chain.mempool.txids():
-            tx = chain.mempool.get(txid)
-            for n, out in enumerate(tx.vout if tx else []):
-                if out.script_pubkey == script and (txid, n) not in chain.mempool.spenders:
-                    coins.append(WalletCoin(txid, n, out.value, script))
-        return coins
+        return chain_coins(chain, [self.script], unconfirmed=True)[0]
 
     def balance(self) -> int:
         """Satoshis the faucet can spend now."""
