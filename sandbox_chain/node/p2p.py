@@ -73,7 +73,6 @@ class Peer:
     bytes_sent: int = 0
     misbehavior: int = 0
     failures: int = 0
-    synced_height: int = -1
     id: int = 0
 
     def url(self, path: str) -> str:
