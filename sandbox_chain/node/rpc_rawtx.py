@@ -113,7 +113,8 @@ def register(d: Dispatcher, node: Node) -> None:
                 if found is None:
                     raise RPCError(
                         RPC_INVALID_ADDRESS_OR_KEY,
-                        "No such transaction found in the provided block.",
+                        "No such transaction found in the provided block. "
+                        "Use gettransaction for wallet transactions.",
                     )
                 tx, where = found, in_block
             else:

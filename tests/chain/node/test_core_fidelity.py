@@ -247,3 +247,15 @@ def test_faucet_pays_a_raw_multisig_descriptor_as_the_docs_say(live):
     )
     assert out["value"] == 100_000_000 and out["scriptPubKey"]["type"] == "multisig"
     assert out["scriptPubKey"]["desc"].startswith(f"multi(1,{pubs[0].hex()},{pubs[1].hex()})#")
+
+
+def test_transaction_not_in_the_given_block_says_so_as_core(live):
+    # rawtransaction.cpp getrawtransaction: every "not found" message ends with Core's hint.
+    _, rpc = live
+    with pytest.raises(RPCError) as info:
+        rpc.call("getrawtransaction", [coinbase_txid(rpc, 1), True, rpc.call("getblockhash", [2])])
+    assert (info.value.code, info.value.message) == (
+        -5,
+        "No such transaction found in the provided block. "
+        "Use gettransaction for wallet transactions.",
+    )
