@@ -169,3 +169,16 @@ def test_progress_bar_prints_eta_lines_when_not_a_tty():
     bar.close()
     lines = out.getvalue().splitlines()
     assert lines[-1].startswith("grading [") and "4/4" in lines[-1] and "ETA" in lines[-1]
+
+
+def test_cli_refuses_when_the_sandbox_cannot_start(tmp_path, monkeypatch):
+    import grader.sandbox as sb
+
+    monkeypatch.setattr(sb, "BWRAP", "/nonexistent/bwrap")
+    monkeypatch.setattr(sb, "_PROBED", {})
+    res = CliRunner().invoke(
+        main, ["grade", "01-tiny", "--course", str(COURSE), "--submissions", str(tmp_path)]
+    )
+    assert res.exit_code != 0
+    assert "sandbox cannot start" in res.output and "--unsafe-no-sandbox" in res.output
+    assert "Traceback" not in res.output
