@@ -20,8 +20,8 @@ from ..address import decode_address
 from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError
-from ..pow import difficulty
 from .jsonfmt import amount, block_json, chain_tip_json, tx_json
+from .rpc_blockchain import blockchain_info
 from .server import Request, Response, error_response, json_response
 
 if TYPE_CHECKING:
@@ -105,20 +105,10 @@ class RestAPI:
     # --- handlers -----------------------------------------------------------------------
 
     def chaininfo(self, query: dict[str, list[str]]) -> dict[str, Any]:
-        """The chain's tip and size (Core's /rest/chaininfo)."""
+        """Core's /rest/chaininfo (getblockchaininfo's object), plus the mempool's size."""
 
         def run(c: Chain) -> dict[str, Any]:
-            info = c.get_header_info(c.tip)
-            return {
-                "chain": self.params.name,
-                "blocks": c.height,
-                "bestblockhash": hash_to_hex(c.tip),
-                "difficulty": difficulty(info.bits) if info else 0.0,
-                "time": info.time if info else 0,
-                "mediantime": c.median_time_past(),
-                "chainwork": f"{info.chainwork if info else 0:064x}",
-                "mempool_size": len(c.mempool),
-            }
+            return blockchain_info(c, self.node.datadir) | {"mempool_size": len(c.mempool)}
 
         return self.node.chain_call(run)
 

@@ -6,6 +6,7 @@ scantxoutset."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..chainstate import Chain
@@ -93,6 +94,30 @@ def _mempool_entry_json(chain: Chain, txid: bytes) -> dict[str, Any]:
     }
 
 
+def blockchain_info(c: Chain, datadir: Path) -> dict[str, Any]:
+    """Core's `getblockchaininfo` object (also REST's /rest/chaininfo), on the chain thread."""
+    info = c.get_header_info(c.tip)
+    if info is None:  # cannot happen: the tip is always indexed
+        raise RPCError(RPC_MISC_ERROR, "tip not in the block index")
+    headers = max((t.height for t in c.chain_tips() if t.status != "invalid"), default=0)
+    db = datadir / "chain.sqlite"
+    return {
+        "chain": c.params.name,
+        "blocks": c.height,
+        "headers": max(headers, c.height),
+        "bestblockhash": hash_to_hex(c.tip),
+        "difficulty": difficulty(info.bits),
+        "time": info.time,
+        "mediantime": c.median_time_past(),
+        "verificationprogress": 1.0,
+        "initialblockdownload": False,
+        "chainwork": f"{info.chainwork:064x}",
+        "size_on_disk": db.stat().st_size if db.exists() else 0,
+        "pruned": False,
+        "warnings": "",
+    }
+
+
 def register(d: Dispatcher, node: Node) -> None:
     """Register the blockchain methods."""
     params = node.params
@@ -100,30 +125,7 @@ def register(d: Dispatcher, node: Node) -> None:
 
     def getblockchaininfo() -> dict[str, Any]:
         """The chain's state: network, height, best block, difficulty, chainwork, size on disk."""
-
-        def run(c: Chain) -> dict[str, Any]:
-            info = c.get_header_info(c.tip)
-            if info is None:  # cannot happen: the tip is always indexed
-                raise RPCError(RPC_MISC_ERROR, "tip not in the block index")
-            headers = max((t.height for t in c.chain_tips() if t.status != "invalid"), default=0)
-            db = node.datadir / "chain.sqlite"
-            return {
-                "chain": params.name,
-                "blocks": c.height,
-                "headers": max(headers, c.height),
-                "bestblockhash": hash_to_hex(c.tip),
-                "difficulty": difficulty(info.bits),
-                "time": info.time,
-                "mediantime": c.median_time_past(),
-                "verificationprogress": 1.0,
-                "initialblockdownload": False,
-                "chainwork": f"{info.chainwork:064x}",
-                "size_on_disk": db.stat().st_size if db.exists() else 0,
-                "pruned": False,
-                "warnings": "",
-            }
-
-        return call(run)
+        return call(blockchain_info, node.datadir)
 
     def getblockhash(height: int) -> str:
         """The hash of the active chain's block at `height` (-8 if out of range)."""

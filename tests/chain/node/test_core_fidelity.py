@@ -259,3 +259,14 @@ def test_transaction_not_in_the_given_block_says_so_as_core(live):
         "No such transaction found in the provided block. "
         "Use gettransaction for wallet transactions.",
     )
+
+
+def test_rest_chaininfo_is_getblockchaininfo(live):
+    # rest.cpp rest_chaininfo answers getblockchaininfo's object; the explorer's mempool_size
+    # comes on top.
+    from sandbox_chain.node.rest import RestAPI
+
+    node, rpc = live
+    rest = RestAPI(node).chaininfo({})
+    assert rest.pop("mempool_size") == len(rpc.call("getrawmempool"))
+    assert rest == rpc.call("getblockchaininfo")
