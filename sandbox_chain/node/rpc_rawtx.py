@@ -75,15 +75,23 @@ def input_value(chain: Chain, tx: Transaction) -> int | None:
 
 
 def _fee_rate_limit(value: Any) -> int | None:
-    """maxfeerate in coins/kvB → satoshis per 1000 bytes; 0 means no limit."""
+    """maxfeerate in coins/kvB → satoshis per 1000 bytes; 0 means no limit.
+
+    Core's `ParseFeeRate`: an amount (`AmountFromValue`, -3 if invalid or negative) below
+    1 coin/kvB (-8 otherwise).
+    """
     rate = DEFAULT_MAX_FEE_RATE if value is None else value
     if isinstance(rate, str):  # Core accepts amounts as strings too
         try:
             rate = float(rate)
         except ValueError:
             raise RPCError(RPC_TYPE_ERROR, "Invalid amount") from None
-    if not 0 <= rate < 1e8:
-        raise RPCError(RPC_INVALID_PARAMETER, "Amount out of range")
+    if not 0 <= rate <= 21_000_000:  # MoneyRange; also refuses NaN
+        raise RPCError(RPC_TYPE_ERROR, "Amount out of range")
+    if rate >= 1:
+        raise RPCError(
+            RPC_INVALID_PARAMETER, "Fee rates larger than or equal to 1BTC/kvB are not accepted"
+        )
     return None if rate == 0 else int(round(rate * 100_000_000))
 
 

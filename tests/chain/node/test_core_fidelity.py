@@ -270,3 +270,21 @@ def test_rest_chaininfo_is_getblockchaininfo(live):
     rest = RestAPI(node).chaininfo({})
     assert rest.pop("mempool_size") == len(rpc.call("getrawmempool"))
     assert rest == rpc.call("getblockchaininfo")
+
+
+@pytest.mark.parametrize(
+    ("maxfeerate", "code", "message"),
+    [
+        (-0.1, -3, "Amount out of range"),
+        (1, -8, "Fee rates larger than or equal to 1BTC/kvB are not accepted"),
+        ("lots", -3, "Invalid amount"),
+    ],
+)
+def test_maxfeerate_is_checked_as_core(live, maxfeerate, code, message):
+    # util.cpp AmountFromValue and ParseFeeRate (sendrawtransaction, testmempoolaccept).
+    _, rpc = live
+    raw = spend(coinbase_txid(rpc, 1), 50 * 100_000_000, 1_000).serialize().hex()
+    for method, first in (("sendrawtransaction", raw), ("testmempoolaccept", [raw])):
+        with pytest.raises(RPCError) as info:
+            rpc.call(method, [first, maxfeerate])
+        assert (info.value.code, info.value.message) == (code, message)
