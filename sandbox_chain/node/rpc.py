@@ -103,7 +103,9 @@ class Param:
 
     `kind` is one of num/str/bool/obj/arr/amount/hex, or several joined by "|" (Core accepts
     `true`/`false` or a number for some verbosity flags). `required` parameters must be given
-    positionally or by name; optional ones default to `default`.
+    positionally or by name; optional ones default to `default`. `name` may list aliases
+    joined by "|" as Core does ("verbosity|verbose"): any of them names the argument, and the
+    first is the keyword the method function receives.
     """
 
     name: str
@@ -111,6 +113,11 @@ class Param:
     required: bool = True
     default: Any = None
     help: str = ""
+
+    @property
+    def key(self) -> str:
+        """The parameter's main name (the first alias)."""
+        return self.name.split("|", 1)[0]
 
 
 @dataclass
@@ -125,7 +132,7 @@ class Method:
 
     def usage(self) -> str:
         """The first line of Core's help text: the method and its argument names."""
-        args = " ".join(p.name if p.required else f"( {p.name} )" for p in self.params)
+        args = " ".join(p.key if p.required else f"( {p.key} )" for p in self.params)
         return f"{self.name} {args}".rstrip()
 
 
@@ -165,26 +172,28 @@ def bind_params(method: Method, params: Any) -> dict[str, Any]:
         if len(params) > len(declared):
             raise RPCError(RPC_MISC_ERROR, f"too many arguments; usage: {method.usage()}")
         for p, v in zip(declared, params, strict=False):
-            values[p.name] = v
+            values[p.key] = v
     elif isinstance(params, dict):
-        names = {p.name for p in declared}
-        for key, v in params.items():
-            if key not in names:
-                raise RPCError(RPC_INVALID_PARAMETER, f"Unknown named parameter {key}")
-            values[key] = v
+        unused = dict(params)
+        for p in declared:
+            # The first alias given wins; another one given too stays unused (Core's
+            # transformNamedArguments).
+            alias = next((a for a in p.name.split("|") if a in unused), None)
+            if alias is not None:
+                values[p.key] = unused.pop(alias)
+        if unused:
+            raise RPCError(RPC_INVALID_PARAMETER, f"Unknown named parameter {next(iter(unused))}")
     else:
         raise RPCError(RPC_INVALID_REQUEST, "Params must be an array or object")
     bound: dict[str, Any] = {}
     for p in declared:
-        v = values.get(p.name)
+        v = values.get(p.key)
         if v is None:  # null means "not given", as in Core
             if p.required:
-                raise RPCError(
-                    RPC_MISC_ERROR, f"missing argument {p.name}; usage: {method.usage()}"
-                )
-            bound[p.name] = p.default
+                raise RPCError(RPC_MISC_ERROR, f"missing argument {p.key}; usage: {method.usage()}")
+            bound[p.key] = p.default
         else:
-            bound[p.name] = _check_type(method, p, v)
+            bound[p.key] = _check_type(method, p, v)
     return bound
 
 

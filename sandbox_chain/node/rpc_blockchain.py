@@ -304,7 +304,7 @@ def register(d: Dispatcher, node: Node) -> None:
     d.register(
         "getblock",
         getblock,
-        [Param("blockhash", "str"), Param("verbosity", "num|bool", False, 1)],
+        [Param("blockhash", "str"), Param("verbosity|verbose", "num|bool", False, 1)],
         "verbosity 0: hex; 1: with txids; 2: with decoded transactions.",
         category="blockchain",
     )

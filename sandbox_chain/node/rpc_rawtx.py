@@ -100,7 +100,7 @@ def register(d: Dispatcher, node: Node) -> None:
     params = node.params
     call = node.chain_call
 
-    def getrawtransaction(txid: str, verbose: Any = None, blockhash: str | None = None) -> Any:
+    def getrawtransaction(txid: str, verbosity: Any = None, blockhash: str | None = None) -> Any:
         """A transaction from the mempool or the chain, as hex or (verbose) decoded."""
         h = parse_hash(txid, "txid")
         if h == params.genesis_block.header.merkle_root:  # its output is not spendable either
@@ -109,7 +109,7 @@ def register(d: Dispatcher, node: Node) -> None:
                 "The genesis block coinbase is not considered an ordinary transaction "
                 "and cannot be retrieved",
             )
-        level = parse_verbosity(verbose, 0)
+        level = parse_verbosity(verbosity, 0)
         in_block = parse_hash(blockhash, "blockhash") if blockhash is not None else None
 
         def run(c: Chain) -> Any:
@@ -256,7 +256,7 @@ def register(d: Dispatcher, node: Node) -> None:
         getrawtransaction,
         [
             Param("txid", "str"),
-            Param("verbose", "num|bool", False, 0),
+            Param("verbosity|verbose", "num|bool", False, 0),
             Param("blockhash", "str", False),
         ],
         category="rawtransactions",

@@ -288,3 +288,18 @@ def test_maxfeerate_is_checked_as_core(live, maxfeerate, code, message):
         with pytest.raises(RPCError) as info:
             rpc.call(method, [first, maxfeerate])
         assert (info.value.code, info.value.message) == (code, message)
+
+
+def test_verbosity_takes_its_old_name_too(live):
+    # Core declares "verbosity|verbose" for getblock and getrawtransaction: either name works
+    # as a named argument, and the usage line shows the first.
+    _, rpc = live
+    block_hash = rpc.call("getblockhash", [1])
+    txid = coinbase_txid(rpc, 1)
+    for name in ("verbosity", "verbose"):
+        assert rpc.call("getrawtransaction", {"txid": txid, name: 1})["txid"] == txid
+        assert isinstance(rpc.call("getblock", {"blockhash": block_hash, name: 0}), str)
+    assert "( verbosity )" in rpc.methods["getrawtransaction"].usage()
+    with pytest.raises(RPCError) as info:
+        rpc.call("getblock", {"blockhash": block_hash, "verbosity": 0, "verbose": 1})
+    assert (info.value.code, info.value.message) == (-8, "Unknown named parameter verbose")
