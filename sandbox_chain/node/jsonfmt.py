@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from ..address import address_from_pubkey_hash
@@ -122,27 +123,50 @@ def script_sig_asm(script: bytes) -> str:
     return " ".join(words)
 
 
-def tx_json(tx: Transaction, params: NetworkParams) -> dict[str, Any]:
-    """Core's `TxToUniv` (decoderawtransaction, getrawtransaction verbose)."""
+@dataclass(frozen=True)
+class SpentOutput:
+    """An output a confirmed transaction spent (what Core reads from its undo data)."""
+
+    value: int  # satoshis
+    script_pubkey: bytes
+    height: int  # of the block that created it
+    coinbase: bool
+
+
+def tx_json(
+    tx: Transaction,
+    params: NetworkParams,
+    spent: list[SpentOutput] | None = None,
+    show_prevout: bool = False,
+) -> dict[str, Any]:
+    """Core's `TxToUniv` (decoderawtransaction, getrawtransaction verbose, getblock 2/3).
+
+    With `spent` (the outputs its inputs spent, as Core's undo data gives them) the result
+    has the transaction's `fee`, and with `show_prevout` each input's `prevout` too.
+    """
     size = len(tx.serialize())
     stripped = len(tx.serialize_legacy())
     weight = stripped * 3 + size
     vin = []
-    for txin in tx.vin:
+    for i, txin in enumerate(tx.vin):
         if tx.is_coinbase():
             vin.append({"coinbase": txin.script_sig.hex(), "sequence": txin.sequence})
-        else:
-            vin.append(
-                {
-                    "txid": hash_to_hex(txin.prevout.txid),
-                    "vout": txin.prevout.vout,
-                    "scriptSig": {
-                        "asm": script_sig_asm(txin.script_sig),
-                        "hex": txin.script_sig.hex(),
-                    },
-                    "sequence": txin.sequence,
-                }
-            )
+            continue
+        entry: dict[str, Any] = {
+            "txid": hash_to_hex(txin.prevout.txid),
+            "vout": txin.prevout.vout,
+            "scriptSig": {"asm": script_sig_asm(txin.script_sig), "hex": txin.script_sig.hex()},
+        }
+        if spent is not None and show_prevout:
+            prev = spent[i]
+            entry["prevout"] = {
+                "generated": prev.coinbase,
+                "height": prev.height,
+                "value": amount(prev.value),
+                "scriptPubKey": script_pubkey_json(prev.script_pubkey, params),
+            }
+        entry["sequence"] = txin.sequence
+        vin.append(entry)
     vout = [
         {
             "value": amount(o.value),
@@ -151,7 +175,7 @@ def tx_json(tx: Transaction, params: NetworkParams) -> dict[str, Any]:
         }
         for n, o in enumerate(tx.vout)
     ]
-    return {
+    out = {
         "txid": tx.txid_hex,
         "hash": hash_to_hex(tx.wtxid()),
         "version": tx.version,
@@ -162,6 +186,9 @@ def tx_json(tx: Transaction, params: NetworkParams) -> dict[str, Any]:
         "vin": vin,
         "vout": vout,
     }
+    if spent is not None and not tx.is_coinbase():
+        out["fee"] = amount(sum(s.value for s in spent) - tx.total_out())
+    return out
 
 
 def header_json(
@@ -205,8 +232,10 @@ def block_json(
     mediantime: int,
     verbosity: int,
     params: NetworkParams,
+    spent: list[list[SpentOutput] | None] | None = None,
 ) -> dict[str, Any]:
-    """Core's `blockToJSON`: header fields, sizes, and txids (1) or decoded transactions (2)."""
+    """Core's `blockToJSON`: header fields, sizes, and txids (1) or decoded transactions (2,
+    with each one's fee when `spent` gives what its inputs spent; 3, with their prevouts)."""
     out = header_json(block.header, info, tip_height, next_hash, mediantime, len(block.txs))
     size = block.size()
     stripped = size - sum(len(t.serialize()) - len(t.serialize_legacy()) for t in block.txs)
@@ -214,7 +243,11 @@ def block_json(
     out["size"] = size
     out["weight"] = stripped * 3 + size
     if verbosity >= 2:
-        out["tx"] = [tx_json(tx, params) | {"hex": tx.serialize().hex()} for tx in block.txs]
+        out["tx"] = [
+            tx_json(tx, params, spent[i] if spent else None, verbosity >= 3)
+            | {"hex": tx.serialize().hex()}
+            for i, tx in enumerate(block.txs)
+        ]
     else:
         out["tx"] = [tx.txid_hex for tx in block.txs]
     return out

@@ -13,9 +13,16 @@ from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
 from ..mempool import MIN_RELAY_FEE_PER_KB
 from ..pow import difficulty
-from ..transaction import OutPoint
+from ..transaction import OutPoint, Transaction
 from .descriptor import DescriptorError, descriptor_script, infer_descriptor
-from .jsonfmt import amount, block_json, chain_tip_json, header_json, script_pubkey_json
+from .jsonfmt import (
+    SpentOutput,
+    amount,
+    block_json,
+    chain_tip_json,
+    header_json,
+    script_pubkey_json,
+)
 from .rpc import (
     RPC_INVALID_ADDRESS_OR_KEY,
     RPC_INVALID_PARAMETER,
@@ -94,6 +101,26 @@ def _mempool_entry_json(chain: Chain, txid: bytes) -> dict[str, Any]:
     }
 
 
+def spent_outputs(c: Chain, tx: Transaction) -> list[SpentOutput] | None:
+    """The outputs a confirmed transaction's inputs spent, from the transactions that created
+    them (Core reads its undo data); None for a coinbase or if one of them is not in the
+    active chain (a side branch's transaction)."""
+    if tx.is_coinbase():
+        return None
+    spent = []
+    for txin in tx.vin:
+        got = c.get_transaction(txin.prevout.txid)
+        if got is None or got[1] is None or txin.prevout.vout >= len(got[0].vout):
+            return None
+        prev, where = got
+        info = c.get_header_info(where)
+        if info is None:
+            return None
+        out = prev.vout[txin.prevout.vout]
+        spent.append(SpentOutput(out.value, out.script_pubkey, info.height, prev.is_coinbase()))
+    return spent
+
+
 def blockchain_info(c: Chain, datadir: Path) -> dict[str, Any]:
     """Core's `getblockchaininfo` object (also REST's /rest/chaininfo), on the chain thread."""
     info = c.get_header_info(c.tip)
@@ -150,7 +177,10 @@ def register(d: Dispatcher, node: Node) -> None:
             raise RPCError(RPC_MISC_ERROR, "Block not available (not fully downloaded)")
         if level <= 0:
             return block.serialize().hex()
-        return block_json(block, info, tip_height, nxt, mtp, level, params)
+        spent = None
+        if level >= 2:
+            spent = call(lambda c: [spent_outputs(c, tx) for tx in block.txs])
+        return block_json(block, info, tip_height, nxt, mtp, level, params, spent)
 
     def getblockheader(blockhash: str, verbose: bool = True) -> Any:
         """A block's header: decoded (verbose, the default) or as 80 bytes of hex."""
@@ -305,7 +335,8 @@ def register(d: Dispatcher, node: Node) -> None:
         "getblock",
         getblock,
         [Param("blockhash", "str"), Param("verbosity|verbose", "num|bool", False, 1)],
-        "verbosity 0: hex; 1: with txids; 2: with decoded transactions.",
+        "verbosity 0: hex; 1: with txids; 2: with decoded transactions and their fees; "
+        "3: also with the outputs they spent.",
         category="blockchain",
     )
     d.register(

@@ -28,7 +28,7 @@ from .rpc import (
     Param,
     RPCError,
 )
-from .rpc_blockchain import parse_hash, parse_verbosity
+from .rpc_blockchain import parse_hash, parse_verbosity, spent_outputs
 
 if TYPE_CHECKING:
     from .node import Node
@@ -141,7 +141,9 @@ def register(d: Dispatcher, node: Node) -> None:
             # Core's getrawtransaction + TxToJSON: `in_active_chain` only answers a given
             # blockhash; time and blocktime only for a block of the active chain.
             out: dict[str, Any] = {"in_active_chain": active} if in_block is not None else {}
-            out |= tx_json(tx, params)
+            # Verbosity 2 adds the fee and the spent outputs, for a confirmed transaction only.
+            spent = spent_outputs(c, tx) if level >= 2 and where is not None else None
+            out |= tx_json(tx, params, spent, show_prevout=True)
             out["hex"] = tx.serialize().hex()
             if where is not None:
                 out["blockhash"] = hash_to_hex(where)

@@ -303,3 +303,28 @@ def test_verbosity_takes_its_old_name_too(live):
     with pytest.raises(RPCError) as info:
         rpc.call("getblock", {"blockhash": block_hash, "verbosity": 0, "verbose": 1})
     assert (info.value.code, info.value.message) == (-8, "Unknown named parameter verbose")
+
+
+def test_spent_outputs_shown_as_core_with_higher_verbosity(live):
+    # blockchain.cpp getblock: verbosity 2 adds each transaction's fee, 3 also each input's
+    # prevout; rawtransaction.cpp getrawtransaction: verbosity 2 adds both for a confirmed
+    # transaction, and is verbosity 1 for one still in the mempool.
+    _, rpc = live
+    tx = spend(coinbase_txid(rpc, 8), 50 * 100_000_000, 4_321)
+    rpc.call("sendrawtransaction", [tx.serialize().hex()])
+    assert "fee" not in rpc.call("getrawtransaction", [tx.txid_hex, 2])
+    [block_hash] = rpc.call("generatetoaddress", [1, ADDRESS])
+    got = rpc.call("getrawtransaction", [tx.txid_hex, 2])
+    assert got["fee"] == 4_321 and list(got)[list(got).index("vout") + 1] == "fee"
+    prevout = got["vin"][0]["prevout"]
+    assert list(got["vin"][0])[-2:] == ["prevout", "sequence"]
+    assert prevout == {
+        "generated": True,
+        "height": 8,
+        "value": 50 * 100_000_000,
+        "scriptPubKey": rpc.call("gettxout", [coinbase_txid(rpc, 9), 0])["scriptPubKey"],
+    }
+    two = rpc.call("getblock", [block_hash, 2])["tx"]
+    assert "fee" not in two[0] and two[1]["fee"] == 4_321 and "prevout" not in two[1]["vin"][0]
+    three = rpc.call("getblock", [block_hash, 3])["tx"]
+    assert three[1]["vin"][0]["prevout"] == prevout and "prevout" not in three[0]["vin"][0]
