@@ -112,13 +112,17 @@ def test_each_defect_fails_its_own_check(defect_reports, module_id):
 
 
 def test_the_defects_are_reported_precisely(defect_reports):
-    assert set(defect_reports["outputs-stored"].failures) == {"outputs"}
-    assert set(defect_reports["hidden-passes"].failures) == {"hidden", "autograde"}
-    assert "passes on the untouched stub" in defect_reports["hidden-passes"].failures["hidden"]
-    assert set(defect_reports["checks-wrong"].failures) == {"checks"}
-    assert "case 2: expected -11, got -10" in defect_reports["checks-wrong"].failures["checks"]
-    assert "fails with NameError" in defect_reports["visible-other-error"].failures["learner"]
-    assert "raises NotImplementedError" in defect_reports["example-breaks"].failures["learner"]
+    # Each message carries the module's whole failure dict, so a failure explains itself.
+    def failures(module_id: str) -> dict[str, str]:
+        return defect_reports[module_id].failures
+
+    assert set(failures("outputs-stored")) == {"outputs"}, failures("outputs-stored")
+    assert set(failures("hidden-passes")) == {"hidden", "autograde"}, failures("hidden-passes")
+    assert "passes on the untouched stub" in failures("hidden-passes")["hidden"]
+    assert set(failures("checks-wrong")) == {"checks"}, failures("checks-wrong")
+    assert "case 2: expected -11, got -10" in failures("checks-wrong")["checks"]
+    assert "fails with NameError" in failures("visible-other-error")["learner"]
+    assert "raises NotImplementedError" in failures("example-breaks")["learner"]
     wrong = defect_reports["solution-wrong"].failures
     assert {"source", "autograde", "checks"} <= set(wrong), wrong
 
