@@ -15,6 +15,7 @@ Every line read back is untrusted: size-capped, parsed, and rebuilt from validat
 from __future__ import annotations
 
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -29,6 +30,12 @@ RUNNER = Path(__file__).with_name("sandbox_runner.py")
 MAX_RESULT_BYTES = 16 * 1024 * 1024
 MAX_TEXT = 64 * 1024
 _OUTPUT_TYPES = {"stream", "execute_result", "display_data", "error"}
+# Inert MIME types only: the autograded notebook is rendered as HTML by nbgrader's formgrader
+# (nbconvert, unsanitized), so learner text/html, javascript, svg, markdown or latex output
+# would run script in the instructor's Jupyter session.
+_SAFE_TEXT_MIME = {"text/plain", "application/json"}
+_IMAGE_MIME = {"image/png", "image/jpeg", "image/gif"}
+_BASE64 = re.compile(r"[A-Za-z0-9+/=\s]*")
 
 
 @dataclass
@@ -180,9 +187,14 @@ def _mime_bundle(data) -> dict:
     if type(data) is not dict:
         return bundle
     for key, value in list(data.items())[:20]:
-        if type(key) is not str or "/" not in key or len(key) > 100:
+        if key in _IMAGE_MIME:
+            # Inserted into an <img src="data:..."> attribute: base64 characters only.
+            if (text := _text(value)) is not None and _BASE64.fullmatch(text):
+                bundle[key] = text
             continue
-        if key.endswith("json"):
+        if key not in _SAFE_TEXT_MIME:
+            continue
+        if key == "application/json":
             try:
                 if len(json.dumps(value)) <= MAX_TEXT:
                     bundle[key] = value

@@ -8,7 +8,9 @@ grades one submission at a time.
 from __future__ import annotations
 
 import copy
+import html
 import json
+import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -29,6 +31,10 @@ from grader.workspace import cell_timeout, check_learner_id, open_api, place_sub
 
 MAX_NOTEBOOK_BYTES = 8 * 1024 * 1024
 MAX_CELLS = 1000
+_SCRIPT_URL = re.compile(
+    "(?:" + r"[\s\x00-\x1f]*".join("javascript:") + "|" + r"[\s\x00-\x1f]*".join("vbscript:") + ")",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -70,9 +76,16 @@ def parse_notebook(data: bytes):
     if len(data) > MAX_NOTEBOOK_BYTES:
         raise SubmissionRejected(f"notebook larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB")
     try:
+        text = data.decode("utf-8")
+        # Count cells before nbformat validates them: validation costs ~70 µs a cell, and an
+        # 8 MiB notebook can hold ~200,000 empty ones.
+        raw = json.loads(text)
+        cells = raw.get("cells") if type(raw) is dict else None
+        if type(cells) is list and len(cells) > MAX_CELLS:
+            raise SubmissionRejected(f"more than {MAX_CELLS} cells")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            nb = nbformat.reads(text, as_version=4)
         if len(nb.cells) > MAX_CELLS:
             raise SubmissionRejected(f"more than {MAX_CELLS} cells")
         for cell in nb.cells:
@@ -83,6 +96,30 @@ def parse_notebook(data: bytes):
         raise
     except Exception as exc:  # nbformat raises many unrelated types on bad input
         raise SubmissionRejected(f"not a readable notebook ({type(exc).__name__})") from None
+
+
+def inert_markup(nb) -> None:
+    """Neutralize markup a learner's cells could run in an instructor's browser.
+
+    nbgrader's formgrader renders submitted markdown through nbconvert's `markdown2html`, which
+    keeps raw HTML (`<script>`, `onerror=`) and `javascript:` links, and inserts raw cells whose
+    format is HTML verbatim. Markdown cells get `&` and `<` escaped (they still read the same),
+    a cell with a script URL becomes a code block, and raw cells lose their output format.
+    Cells nbgrader restores from the source (`OverwriteCells`) get the instructor's text back.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            probe = cell.source
+            for _ in range(4):  # mistune unescapes entities in URLs, more than once
+                probe = html.unescape(probe)
+            if _SCRIPT_URL.search(probe):
+                # An indented code block is shown literally, whatever it contains.
+                cell.source = "\n".join("    " + line for line in cell.source.splitlines())
+            else:
+                cell.source = cell.source.replace("&", "&amp;").replace("<", "&lt;")
+        elif cell.cell_type == "raw":
+            for key in ("format", "raw_mimetype"):
+                cell.get("metadata", {}).pop(key, None)
 
 
 class GradingSession:
@@ -141,6 +178,7 @@ class GradingSession:
             result.max_score = self._max_score()
             return result
         self._trusted_metadata(nb)
+        inert_markup(nb)
         # Already parsed and upgraded to v4; nbgrader reads and validates it again.
         notebook = json.dumps(nb).encode()
         place_submission(self.workdir, mid, sub.learner, notebook, sub.timestamp)

@@ -46,6 +46,7 @@ _MS_BIND = 4096
 _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
+_SHM_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -283,6 +284,12 @@ class Sandbox:
             "/proc",
             "--dev",
             "/dev",
+            # bwrap's own tmpfs mounts (the new root, /dev) have no size limit and their pages
+            # escape RLIMIT_AS: /dev/shm gets a small capped tmpfs, the rest goes read-only below.
+            "--size",
+            str(_SHM_BYTES),
+            "--tmpfs",
+            "/dev/shm",
         ]
         premounts: list[tuple[str, str]] = []
         binds = [*binds, Bind(out_dir, OUT_DIR, writable=True)]
@@ -297,6 +304,9 @@ class Sandbox:
                 premounts.append((os.path.realpath(source), str(point)))
                 source = str(point)
             args += ["--bind" if bind.writable else "--ro-bind", source, bind.target]
+        # After every mount point exists: the root and /dev tmpfs become read-only, so /tmp
+        # (size-capped), /dev/shm and the output folder are the only writable places.
+        args += ["--remount-ro", "/dev", "--remount-ro", "/"]
         args += ["--chdir", "/tmp", "--clearenv"]
         base_env = {
             "PATH": f"{sys.prefix}/bin:/usr/bin:/bin",
