@@ -136,13 +136,31 @@ def module_fingerprint(course: CoursePolicy, module: ModulePolicy) -> str:
     )
 
 
+def _require_checks_for_every_test(source: Path, exercises) -> None:
+    """Refuse a module with an autograded test cell no exercise's checks cap.
+
+    The sandbox reports the outputs nbgrader scores, so a learner can forge any test cell's
+    result; only the trusted checks' cap stops that, and it covers the cells listed in checks.
+    """
+    covered = {cell for ex in exercises for cell in ex.cells}
+    for cell in json.loads(source.read_text())["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        is_test = cell.get("cell_type") == "code" and meta.get("grade") and not meta.get("solution")
+        if is_test and meta.get("grade_id") not in covered:
+            raise GraderError(
+                f"{source}: test cell {meta.get('grade_id')!r} is in no exercise of the trusted "
+                "checks; its score could be forged from the sandbox"
+            )
+
+
 def prepare_module(course: CoursePolicy, module: ModulePolicy, workdir: Path) -> str:
     """Copy the source notebook in, record it in the gradebook (generate_assignment), set the due
     date. Idempotent; returns the module fingerprint. Run once before workers start."""
     source = course.root / "source" / module.id / f"{module.id}.ipynb"
     if not source.is_file():
         raise GraderError(f"source notebook {source} not found")
-    load_checks(course.root / "checks" / f"{module.id}.json")  # fail early on a bad file
+    exercises = load_checks(course.root / "checks" / f"{module.id}.json")  # fail early
+    _require_checks_for_every_test(source, exercises)
     fingerprint = module_fingerprint(course, module)
     workdir.mkdir(parents=True, exist_ok=True)
     os.chmod(workdir, 0o700)

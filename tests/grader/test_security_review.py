@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import sys
 import uuid
 from html.parser import HTMLParser
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbconvert.filters import markdown2html
 
-from grader.errors import SubmissionRejected
+from grader.errors import GraderError, SubmissionRejected
 from grader.execution import _clean_outputs
 from grader.job import inert_markup, parse_notebook
+from grader.policy import load_course
 from grader.sandbox import Limits, Sandbox, probe, read_output, runtime_binds, sandbox_uid
+from grader.workspace import prepare_module
+
+TINY = Path(__file__).parent / "fixtures" / "tiny-course"
 
 
 class _Tags(HTMLParser):
@@ -163,3 +169,16 @@ def test_only_capped_places_are_writable(tmp_path):
     assert got["/"] == got["/dev"] == got["/sandbox"] == 0
     assert got["/dev/shm"] <= 8
     assert got["/tmp"] <= 16
+
+
+def test_a_test_cell_without_trusted_checks_is_refused(tmp_path):
+    # The sandbox's cells.jsonl is learner-writable: an uncapped test cell could be forged.
+    course_dir = tmp_path / "course"
+    shutil.copytree(TINY, course_dir)
+    checks_path = course_dir / "checks" / "01-tiny.json"
+    checks = json.loads(checks_path.read_text())
+    checks["exercises"][0]["cells"].remove("sha256_hex_hidden")
+    checks_path.write_text(json.dumps(checks))
+    course = load_course(course_dir)
+    with pytest.raises(GraderError, match="sha256_hex_hidden"):
+        prepare_module(course, course.module("01-tiny"), tmp_path / "work")
