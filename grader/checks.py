@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.course.checkfile import values_equal
 from grader.errors import GraderError
 
 
@@ -60,26 +61,13 @@ def load_checks(path: Path) -> list[Exercise]:
 
 
 def json_equal(expected: object, actual: object, tolerance: float | None = None) -> bool:
-    """Exact equality of two JSON values, types included (bool ≠ int ≠ float)."""
-    if type(expected) is not type(actual):
-        if tolerance is not None and {type(expected), type(actual)} <= {int, float}:
-            return abs(expected - actual) <= tolerance  # type: ignore[operator]
-        return False
-    if type(expected) is float:
-        if tolerance is not None:
-            return abs(expected - actual) <= tolerance  # type: ignore[operator]
-        return expected == actual
-    if type(expected) is list:
-        return len(expected) == len(actual) and all(  # type: ignore[arg-type]
-            json_equal(e, a, tolerance)
-            for e, a in zip(expected, actual, strict=True)  # type: ignore[call-overload]
-        )
-    if type(expected) is dict:
-        return expected.keys() == actual.keys() and all(  # type: ignore[union-attr]
-            json_equal(expected[k], actual[k], tolerance)  # type: ignore[index]
-            for k in expected
-        )
-    return expected == actual
+    """Exact equality of two JSON values, types included (bool ≠ int ≠ float).
+
+    The rule is the course pipeline's (`grader.course.checkfile.values_equal`), so what
+    `lune course check` accepts from a solution and what grading accepts from a learner can
+    never drift apart.
+    """
+    return values_equal(actual, expected, tolerance)
 
 
 @dataclass(frozen=True)
