@@ -7,8 +7,6 @@ from chainkit import (
     OTHER_SPK,
     SPK,
     build_block,
-    copy_chain,
-    funded_template,
     mature_coins,
     next_time,
     outpoint_of,
@@ -19,13 +17,6 @@ from chainkit import (
 from sandbox_chain import miner
 from sandbox_chain.errors import ValidationError
 from sandbox_chain.script import MANDATORY_FLAGS
-
-
-@pytest.fixture
-def chain(tmp_path_factory, tmp_path):
-    c = copy_chain(funded_template(tmp_path_factory), tmp_path / "chain")
-    yield c
-    c.close()
 
 
 def test_child_of_unconfirmed_parent_is_accepted_and_mined_after_it(chain):

@@ -17,8 +17,6 @@ from chainkit import (
     SPK,
     Snapshot,
     build_block,
-    copy_chain,
-    funded_template,
     mature_coins,
     next_time,
     outpoint_of,
@@ -38,14 +36,6 @@ from sandbox_chain.script import push_data
 from sandbox_chain.sighash import sign_input
 from sandbox_chain.transaction import OutPoint, Transaction, TxIn, TxOut
 from sandbox_chain.validation import MAX_MONEY, block_subsidy
-
-
-@pytest.fixture
-def chain(tmp_path_factory, tmp_path):
-    c = copy_chain(funded_template(tmp_path_factory), tmp_path / "chain")
-    yield c
-    c.close()
-
 
 # --- block cases: each returns an invalid block built on the chain's tip --------------------
 

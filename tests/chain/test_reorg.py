@@ -13,13 +13,6 @@ from sandbox_chain.utxo import CoinsViewCache, MemoryCoins
 from sandbox_chain.validation import block_subsidy, check_block, connect_block
 
 
-@pytest.fixture
-def chain(tmp_path_factory, tmp_path):
-    c = copy_chain(funded_template(tmp_path_factory), tmp_path / "chain")
-    yield c
-    c.close()
-
-
 def _replay(chain) -> dict:
     """The UTXO set rebuilt from genesis out of the stored active-chain blocks."""
     coins = MemoryCoins()
