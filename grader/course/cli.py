@@ -33,15 +33,20 @@ def course() -> None:
     """
 
 
+def module_option(verb: str):
+    """The `--module ID` option (repeatable) shared by the course commands."""
+    return click.option(
+        "--module",
+        "module_ids",
+        multiple=True,
+        metavar="ID",
+        help=f"{verb} only this module (repeatable). Default: every module.",
+    )
+
+
 @course.command("build")
 @COURSE_ARG
-@click.option(
-    "--module",
-    "module_ids",
-    multiple=True,
-    metavar="ID",
-    help="Build only this module (repeatable). Default: every module.",
-)
+@module_option("Build")
 def build_cmd(course_name: str | None, module_ids: tuple[str, ...]) -> None:
     """Generate the learner versions of the modules into COURSE/release/."""
     cfg = _load(course_name)
@@ -54,13 +59,7 @@ def build_cmd(course_name: str | None, module_ids: tuple[str, ...]) -> None:
 
 @course.command("check")
 @COURSE_ARG
-@click.option(
-    "--module",
-    "module_ids",
-    multiple=True,
-    metavar="ID",
-    help="Check only this module (repeatable). Default: every module.",
-)
+@module_option("Check")
 @click.option(
     "--workers",
     type=click.IntRange(1, 16),
