@@ -17,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from proclist import processes_with
 
 from grader.cohort import grade_cohort
 from grader.job import Submission
@@ -268,18 +269,6 @@ def _graded_text(graded, learner: str) -> str:
     return "\n".join(parts)
 
 
-def _processes_with(token: str) -> list[int]:
-    found = []
-    for pid_dir in Path("/proc").iterdir():
-        if pid_dir.name.isdigit():
-            try:
-                if token.encode() in (pid_dir / "cmdline").read_bytes():
-                    found.append(int(pid_dir.name))
-            except OSError:
-                continue
-    return found
-
-
 def test_every_submission_was_graded(graded):
     results = graded["results"]
     assert len(results) == 26
@@ -292,7 +281,7 @@ def test_every_submission_was_graded(graded):
 def test_nothing_outside_the_sandbox_changed(graded):
     assert _tree_digest(COURSE) == graded["course_before"]
     assert not graded["marker"].exists()
-    assert _processes_with(TOKEN) == []
+    assert processes_with(TOKEN) == []
     assert graded["arrived"] == []
     big = [p for p in graded["workdir"].rglob("*") if p.is_file() and p.stat().st_size > 2**24]
     assert big == []
@@ -393,37 +382,17 @@ def test_feedback_shows_visible_output_but_no_hidden_test(graded):
 
 def test_rerun_skips_unchanged_submissions(graded):
     result = graded["results"]["honest_correct"]
-    report = grade_cohort(
-        COURSE,
-        MODULE,
-        [
-            Submission(
-                "honest_correct",
-                (
-                    graded["workdir"] / "submitted" / "honest_correct" / MODULE / f"{MODULE}.ipynb"
-                ).read_bytes(),
-                datetime.fromisoformat(result.timestamp),
-            )
-        ],
-        workdir=graded["workdir"],
-        progress=False,
-    )
+    placed = graded["workdir"] / "submitted" / "honest_correct" / MODULE / f"{MODULE}.ipynb"
+
+    def regrade():
+        submission = Submission(
+            "honest_correct", placed.read_bytes(), datetime.fromisoformat(result.timestamp)
+        )
+        return grade_cohort(COURSE, MODULE, [submission], workdir=graded["workdir"], progress=False)
+
     # The placed file is nbgrader's normalised copy, so it may differ from the submitted bytes;
     # grading it again twice must hit the ledger the second time.
-    again = grade_cohort(
-        COURSE,
-        MODULE,
-        [
-            Submission(
-                "honest_correct",
-                (
-                    graded["workdir"] / "submitted" / "honest_correct" / MODULE / f"{MODULE}.ipynb"
-                ).read_bytes(),
-                datetime.fromisoformat(result.timestamp),
-            )
-        ],
-        workdir=graded["workdir"],
-        progress=False,
-    )
+    report = regrade()
+    again = regrade()
     assert again.cached == 1 and again.graded == 0
     assert again.results[0].score == report.results[0].score == 6

@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from proclist import processes_with
 
 from grader.errors import SandboxUnavailable
 from grader.sandbox import (
@@ -35,18 +36,6 @@ def run_py(tmp_path: Path, code: str, limits: Limits | None = None, wall: float 
     box = Sandbox(limits or Limits(wall_seconds=wall), uid=sandbox_uid(0))
     res = box.run([sys.executable, "-I", "-c", code], binds=runtime_binds(), out_dir=out)
     return res, out
-
-
-def _processes_with(token: str) -> list[int]:
-    found = []
-    for pid_dir in Path("/proc").iterdir():
-        if pid_dir.name.isdigit():
-            try:
-                if token.encode() in (pid_dir / "cmdline").read_bytes():
-                    found.append(int(pid_dir.name))
-            except OSError:
-                continue
-    return found
 
 
 def test_runs_python_with_sandbox_chain_and_returns_a_file(tmp_path):
@@ -134,7 +123,7 @@ def test_fork_bomb_is_contained(tmp_path):
         limits=Limits(wall_seconds=3, processes=32),
     )
     assert res.timed_out
-    assert _processes_with(token) == []
+    assert processes_with(token) == []
 
 
 def test_memory_bomb_is_refused(tmp_path):
@@ -156,7 +145,7 @@ def test_cpu_spin_ignoring_sigint_is_killed_on_time(tmp_path):
     )
     assert res.timed_out and res.returncode is None
     assert res.wall_seconds < 5
-    assert _processes_with(token) == []
+    assert processes_with(token) == []
 
 
 def test_big_file_write_is_capped(tmp_path):
@@ -189,7 +178,7 @@ def test_daemon_does_not_survive_the_run(tmp_path):
         "time.sleep(0.3)\n",
     )
     assert res.returncode == 0
-    assert _processes_with(token) == []
+    assert processes_with(token) == []
 
 
 def test_symlink_planted_in_output_is_not_followed(tmp_path):
