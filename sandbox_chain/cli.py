@@ -17,8 +17,6 @@ from .encoding import hash_to_hex, hex_to_hash
 from .errors import ChainError, ParseError, ValidationError
 
 DEFAULT_DATADIR = ".lune/demo/chain"
-# The demo wallet's key: a fixed, public teaching key. Never use it for anything of value.
-DEMO_SECRET = 0x1A2B3C4D5E6F
 
 
 def _datadir_option(f):
@@ -63,16 +61,10 @@ def open_chain(datadir: str, network: str) -> Iterator:
         chain.close()
 
 
-def demo_key():
-    """The demo wallet's private key (public knowledge: for the sandbox only)."""
-    from .keys import PrivateKey
-
-    return PrivateKey.from_int(DEMO_SECRET)
-
-
 def _script_for(address: str | None, network: str) -> bytes:
     from .address import decode_address
     from .hashes import hash160
+    from .keys import demo_key
     from .script import p2pkh_script
 
     if address is None:
@@ -234,6 +226,7 @@ def submit(datadir: str, network: str, raw_hex: str) -> None:
 )
 def send(datadir: str, network: str, to_address: str, amount: int, fee: int) -> None:
     """Pay from the demo key to an address (a signed P2PKH transaction into the mempool)."""
+    from .keys import demo_key
     from .sighash import sign_p2pkh_input
     from .transaction import OutPoint, Transaction, TxIn, TxOut
 
