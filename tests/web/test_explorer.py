@@ -216,9 +216,7 @@ def test_script_tokens_name_each_word():
     ]
     assert [t.kind for t in script_tokens("OP_RETURN 6c756e65")] == ["opcode", "data"]
     sig = "3044" + "11" * 68 + "[NONE|ANYONECANPAY]"
-    assert [(t.kind, t.sighash) for t in script_tokens(sig)] == [
-        ("signature", "NONE|ANYONECANPAY")
-    ]
+    assert [(t.kind, t.sighash) for t in script_tokens(sig)] == [("signature", "NONE|ANYONECANPAY")]
     assert script_tokens("") == []
 
 
