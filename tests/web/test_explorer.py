@@ -181,7 +181,7 @@ def test_bad_address_and_page_arguments(explorer):
     with pytest.raises(NotFound, match="no page 2"):
         explorer.block(GENESIS_HASH, page=2)
     for bad in ("0", "abc", "-3", "1e3", "100001"):
-        with pytest.raises(BadQuery, match="page must be a whole number"):
+        with pytest.raises(BadQuery, match="page number must be a whole number"):
             page_number(bad)
     assert page_number(None) == 1 and page_number("7") == 7
 

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from sandbox_chain.pow import bits_to_target
 
 from .explorer_models import (
+    N_,
     AddressView,
     BlockSummary,
     BlockView,
@@ -46,6 +47,7 @@ RPC_BAD_PARAMETER = -8  # Core's RPC_INVALID_PARAMETER: e.g. height out of range
 PAGE_SIZE = 25
 MAX_QUERY = 120
 MAX_PAGE = 100_000
+MAX_HEIGHT = 2**31 - 1
 MAX_LOOKUPS = 200  # prevouts / output states fetched for one transaction page
 _HEX64 = re.compile(r"^[0-9a-fA-F]{64}$")
 _HEIGHT = re.compile(r"^[0-9]{1,10}$")
@@ -87,32 +89,31 @@ def _script(raw: dict[str, Any]) -> Script:
     )
 
 
-def _int_arg(text: str | int | None, what: str, default: int, lo: int, hi: int) -> int:
-    if text is None or text == "":
-        return default
+def _whole(text: str | int | None, lo: int, hi: int) -> int | None:
     s = str(text)
-    if not _HEIGHT.match(s) or not lo <= int(s) <= hi:
-        raise BadQuery(
-            "%(what)s must be a whole number from %(lo)s to %(hi)s.", what=what, lo=lo, hi=hi
-        )
-    return int(s)
+    return int(s) if _HEIGHT.match(s) and lo <= int(s) <= hi else None
 
 
 def page_number(text: str | int | None) -> int:
     """A `?page=` argument: 1 by default, `BadQuery` for anything but 1..MAX_PAGE."""
-    return _int_arg(text, "page", 1, 1, MAX_PAGE)
+    if text is None or text == "":
+        return 1
+    number = _whole(text, 1, MAX_PAGE)
+    if number is None:
+        raise BadQuery(N_("The page number must be a whole number from 1 to %(hi)s."), hi=MAX_PAGE)
+    return number
 
 
 def _slice(items: list[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
     start = (number - 1) * size
     if number > 1 and start >= len(items):
-        raise NotFound("There is no page %(page)s here.", page=number)
+        raise NotFound(N_("There is no page %(page)s here."), page=number)
     return Page(items[start : start + size], number, size, len(items))
 
 
-def _hash_arg(text: str, what: str) -> str:
+def _hash_arg(text: str, msgid: str) -> str:
     if not _HEX64.match(text or ""):
-        raise BadQuery("A %(what)s is 64 hexadecimal digits.", what=what)
+        raise BadQuery(msgid)
     return text.lower()
 
 
@@ -140,9 +141,9 @@ class Explorer:
         """Resolve a height, block hash, txid or address to the page that shows it."""
         q = (query or "").strip()
         if not q:
-            raise BadQuery("Type a block height, a block hash, a txid or an address.")
+            raise BadQuery(N_("Type a block height, a block hash, a txid or an address."))
         if len(q) > MAX_QUERY:
-            raise BadQuery("That is too long to be a height, a hash, a txid or an address.")
+            raise BadQuery(N_("That is too long to be a height, a hash, a txid or an address."))
         if _HEIGHT.match(q):
             return Target("block", self.block_hash_at(int(q)))
         if _HEX64.match(q):
@@ -159,23 +160,25 @@ class Explorer:
             except RPCError as err:
                 if not _not_found(err):
                     raise
-            raise NotFound("No block or transaction has the hash %(hash)s.", hash=h)
+            raise NotFound(N_("No block or transaction has the hash %(hash)s."), hash=h)
         if _BASE58.match(q):
             check = self.node.call("validateaddress", q)
             if check.get("isvalid"):
                 return Target("address", q)
             raise BadQuery(
-                "%(query)s is not an address of this network: %(reason)s",
+                N_("%(query)s is not an address of this network: %(reason)s"),
                 query=q,
                 reason=str(check.get("error", "")).removeprefix("Invalid address: "),
             )
         raise BadQuery(
-            "%(query)s is not a block height, a 64-digit hash or txid, nor an address.", query=q
+            N_("%(query)s is not a block height, a 64-digit hash or txid, nor an address."), query=q
         )
 
     def block_hash_at(self, height: int | str) -> str:
         """The active chain's block hash at a height (`NotFound` above the tip)."""
-        n = _int_arg(height, "height", 0, 0, 2**31 - 1)
+        n = _whole(height, 0, MAX_HEIGHT)
+        if n is None:
+            raise BadQuery(N_("A block height is a whole number from 0 to %(hi)s."), hi=MAX_HEIGHT)
         try:
             return str(self.node.call("getblockhash", n))
         except RPCError as err:
@@ -183,7 +186,7 @@ class Explorer:
                 raise
         tip = self.node.call("getblockcount")
         raise NotFound(
-            "No block at height %(height)s: the tip is at height %(tip)s.", height=n, tip=tip
+            N_("No block at height %(height)s: the tip is at height %(tip)s."), height=n, tip=tip
         )
 
     # pages
@@ -210,12 +213,12 @@ class Explorer:
 
     def block(self, blockhash: str, page: int = 1) -> BlockView:
         """A block by hash, with one page of its transactions (fees included)."""
-        h = _hash_arg(blockhash, "block hash")
+        h = _hash_arg(blockhash, N_("A block hash is 64 hexadecimal digits."))
         try:
             b = self.node.call("getblock", h, 2)
         except RPCError as err:
             if _not_found(err):
-                raise NotFound("No block has the hash %(hash)s.", hash=h) from None
+                raise NotFound(N_("No block has the hash %(hash)s."), hash=h) from None
             raise
         txs = [self._tx_summary(t) for t in b["tx"]]
         target, _, _ = bits_to_target(int(b["bits"], 16))
@@ -242,12 +245,12 @@ class Explorer:
     def transaction(self, txid: str) -> TxView:
         """A transaction from the chain or the mempool: inputs with the outputs they spend,
         outputs with their state, fee and confirmations."""
-        h = _hash_arg(txid, "txid")
+        h = _hash_arg(txid, N_("A txid is 64 hexadecimal digits."))
         try:
             tx = self.node.call("getrawtransaction", h, 2)
         except RPCError as err:
             if _not_found(err):
-                raise NotFound("No transaction has the txid %(txid)s.", txid=h) from None
+                raise NotFound(N_("No transaction has the txid %(txid)s."), txid=h) from None
             raise
         coinbase = "coinbase" in tx["vin"][0]
         prevouts = self._prevouts(tx)
@@ -308,12 +311,12 @@ class Explorer:
     def address(self, address: str, page: int = 1) -> AddressView:
         """An address: balance, unspent outputs, and a page of its history with amounts."""
         if not _BASE58.match(address or ""):
-            raise BadQuery("%(query)s is not an address.", query=(address or "")[:MAX_QUERY])
+            raise BadQuery(N_("%(query)s is not an address."), query=(address or "")[:MAX_QUERY])
         try:
             a = self.node.rest("address/" + segment(address))
         except NodeRestError as err:
             raise BadQuery(
-                "%(query)s is not an address of this network: %(reason)s",
+                N_("%(query)s is not an address of this network: %(reason)s"),
                 query=address,
                 reason=err.message.removeprefix("Invalid address: "),
             ) from None

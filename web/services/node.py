@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -203,10 +202,3 @@ class NodeClient:
 def segment(text: str) -> str:
     """One path segment for `NodeClient.rest`, quoted so that no `/`, `?` or `#` escapes it."""
     return quote(text, safe="")
-
-
-def settings_from_env(environ: Mapping[str, str] | None = None) -> NodeSettings:
-    """Node settings from `LUNE_NODE_*` environment variables (for tools outside the portal)."""
-    env = os.environ if environ is None else environ
-    keys = ("URL", "USER", "PASSWORD", "COOKIE", "DATADIR", "TIMEOUT")
-    return NodeSettings.from_config({f"NODE_{k}": env.get(f"LUNE_NODE_{k}") for k in keys})

@@ -28,7 +28,7 @@ from sandbox_chain.bip32 import format_path, parse_path
 from sandbox_chain.wallet import Wallet, WalletError, account_path
 
 from .explorer import Explorer
-from .explorer_models import AddressView
+from .explorer_models import N_, AddressView
 from .node import NodeClient, RPCError
 
 SEED_FILE = "portal-wallet.json"
@@ -131,13 +131,13 @@ def request_faucet(node: NodeClient, learner: LearnerWallet) -> FaucetPayment:
             seconds = int(wait.group(1)) if wait else None
             raise FaucetRefused(
                 429,
-                "The faucet paid this address recently; try again in %(seconds)s seconds.",
+                N_("The faucet paid this address recently; try again in %(seconds)s seconds."),
                 retry_after=seconds,
                 seconds=seconds if seconds is not None else "?",
             ) from None
         if err.code == RPC_WALLET_INSUFFICIENT_FUNDS:
             raise FaucetRefused(
-                503, "The faucet is empty for now; ask your instructor to refill it."
+                503, N_("The faucet is empty for now; ask your instructor to refill it.")
             ) from None
-        raise FaucetRefused(400, "The faucet refused: %(reason)s", reason=err.message) from None
+        raise FaucetRefused(400, N_("The faucet refused: %(reason)s"), reason=err.message) from None
     return FaucetPayment(str(paid["txid"]), Decimal(str(paid["amount"])))
