@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
@@ -18,11 +19,17 @@ from werkzeug.routing import BuildError
 from web.errors import ServiceError, Unavailable
 from web.extensions import db, login_manager
 from web.models import Module
+from web.nav import add_nav
 from web.services.explorer import Explorer, ExplorerError, page_number
 from web.services.explorer_models import FieldGuide
 from web.services.node import NodeClient, NodeSettings, NodeUnavailable, RPCError
 
 bp = Blueprint("explorer", __name__, url_prefix="/explorer")
+
+
+@bp.record_once
+def _menu(state) -> None:
+    add_nav(state.app, "explorer.index", lazy_gettext("Explorer"))
 
 
 @bp.before_request
@@ -126,13 +133,6 @@ def block(key: str):
     with node_client() as node:
         view = Explorer(node).block(key, page_number(request.args.get("page")))
     return render_template("explorer/block.html", block=view)
-
-
-@bp.route("/height/<key>")
-def height(key: str):
-    with node_client() as node:
-        blockhash = Explorer(node).block_hash_at(key)
-    return redirect(url_for("explorer.block", key=blockhash), 303)
 
 
 @bp.route("/tx/<key>")

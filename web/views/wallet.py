@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from web.errors import Unavailable
 from web.extensions import limiter, login_manager
+from web.nav import add_nav
 from web.services.explorer import page_number
 from web.services.wallet import (
     FaucetRefused,
@@ -23,6 +25,11 @@ from web.services.wallet import (
 from web.views.explorer import coins, node_client
 
 bp = Blueprint("wallet", __name__, url_prefix="/wallet")
+
+
+@bp.record_once
+def _menu(state) -> None:
+    add_nav(state.app, "wallet.index", lazy_gettext("My wallet"))
 
 
 class FaucetForm(FlaskForm):
