@@ -42,21 +42,22 @@ def devnode(tmp_path_factory):
 
 
 @pytest.fixture
-def client(devnode):
+def rpc(devnode):
+    """A node client for the module's node."""
     with NodeClient(NodeSettings(datadir=devnode.datadir)) as c:
         yield c
 
 
 @pytest.fixture
-def explorer(client):
-    return Explorer(client)
+def explorer(rpc):
+    return Explorer(rpc)
 
 
 @pytest.fixture
-def payment(client):
+def payment(rpc):
     """A faucet payment to a fresh address, still in the mempool: (txid, address)."""
     address = _address()
-    paid = client.call("faucet", address)
+    paid = rpc.call("faucet", address)
     return paid["txid"], address
 
 
@@ -120,7 +121,7 @@ def test_unknown_or_malformed_block_hash(explorer):
         explorer.block("not-a-hash")
 
 
-def test_mempool_transaction_then_mined(explorer, client, payment):
+def test_mempool_transaction_then_mined(explorer, rpc, payment):
     txid, address = payment
     tx = explorer.transaction(txid)
     assert tx.in_mempool and tx.confirmations == 0 and tx.block_height is None
@@ -140,14 +141,14 @@ def test_mempool_transaction_then_mined(explorer, client, payment):
     ]
     # The fee is what the inputs bring minus what the outputs take, and the node agrees.
     assert tx.fee == tx.total_in - tx.total_out > 0
-    assert tx.fee == client.call("getmempoolentry", txid)["fees"]["base"]
+    assert tx.fee == rpc.call("getmempoolentry", txid)["fees"]["base"]
     assert tx.fee_rate == (tx.fee * 100_000_000 / tx.size).quantize(Decimal("0.01"))
 
     assert txid in [e.txid for e in explorer.mempool().entries.items]
-    block_hash = client.call("generatetoaddress", 1, MINER)[0]
+    block_hash = rpc.call("generatetoaddress", 1, MINER)[0]
     mined = explorer.transaction(txid)
     assert (mined.block_hash, mined.confirmations) == (block_hash, 1)
-    assert mined.block_height == client.call("getblockcount")
+    assert mined.block_height == rpc.call("getblockcount")
     assert mined.fee == tx.fee
     assert txid not in [e.txid for e in explorer.mempool().entries.items]
     block = explorer.block(block_hash)
@@ -158,17 +159,17 @@ def test_mempool_transaction_then_mined(explorer, client, payment):
     assert parent.coinbase and parent.outputs[vin.prev_vout].state == "spent"
 
 
-def test_address_history_with_amounts_pending_then_confirmed(explorer, client, payment):
+def test_address_history_with_amounts_pending_then_confirmed(explorer, rpc, payment):
     txid, address = payment
     before = explorer.address(address)
     assert before.balance == 0 and before.history.total == 0
     assert [(p.txid, p.delta) for p in before.pending] == [(txid, Decimal("10"))]
     assert before.pending_delta == Decimal("10") and before.pending[0].fee > 0
-    client.call("generatetoaddress", 1, MINER)
+    rpc.call("generatetoaddress", 1, MINER)
     after = explorer.address(address)
     assert after.balance == Decimal("10") and not after.pending
     assert [(h.txid, h.delta, h.height) for h in after.history.items] == [
-        (txid, Decimal("10"), client.call("getblockcount"))
+        (txid, Decimal("10"), rpc.call("getblockcount"))
     ]
     assert [(u.txid, u.value) for u in after.utxos] == [(txid, Decimal("10"))]
 
@@ -191,10 +192,10 @@ def test_unknown_txid(explorer):
         explorer.transaction("cd" * 32)
 
 
-def test_summary_and_tips(explorer, client):
+def test_summary_and_tips(explorer, rpc):
     summary = explorer.summary()
-    assert summary.network == "regtest" and summary.height == client.call("getblockcount")
-    assert summary.recent[0].hash == summary.best_hash == client.call("getbestblockhash")
+    assert summary.network == "regtest" and summary.height == rpc.call("getblockcount")
+    assert summary.recent[0].hash == summary.best_hash == rpc.call("getbestblockhash")
     assert [b.height for b in summary.recent] == list(
         range(summary.height, summary.height - len(summary.recent), -1)
     )
@@ -291,3 +292,131 @@ def test_node_settings_from_config():
     )
     assert s.endpoint() == ("http://127.0.0.1:1/", "u", "p")
     assert NodeSettings.from_config({}).datadir.as_posix() == ".lune/demo/chain"
+
+
+# --- the explorer's pages in the portal ---------------------------------------------------------
+
+
+@pytest.fixture
+def app(app_factory, devnode):
+    """The portal reading the module's node."""
+    from web.extensions import db
+
+    app = app_factory(NODE_DATADIR=str(devnode.datadir))
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def learner(auth):
+    auth.user("learner@lune.test", "Léa Learner")
+    auth.login("learner@lune.test")
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    for path in ("/explorer/", "/explorer/search?q=0", f"/explorer/block/{GENESIS_HASH}"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_search_redirects_to_the_page_and_fields_link_to_modules(client, learner, payment):
+    txid, address = payment
+    response = client.get("/explorer/search", query_string={"q": "0"})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/explorer/block/{GENESIS_HASH}")
+    assert (
+        client.get(f"/explorer/search?q={txid}")
+        .headers["Location"]
+        .endswith(f"/explorer/tx/{txid}")
+    )
+    assert (
+        client.get(f"/explorer/search?q={address}")
+        .headers["Location"]
+        .endswith(f"/explorer/address/{address}")
+    )
+    page = client.get(f"/explorer/block/{GENESIS_HASH}").get_data(as_text=True)
+    assert GENESIS_MERKLE in page
+    assert 'href="/learn/lune-101/03-merkle"' in page  # the Merkle root's label
+    assert 'href="/learn/lune-101/02-blocks-pow"' in page  # nonce, bits, hash
+    tx = client.get(f"/explorer/tx/{txid}").get_data(as_text=True)
+    for module in ("04-keys-signatures", "05-addresses", "06-transactions-utxo"):
+        assert f'href="/learn/lune-101/{module}"' in tx
+    assert "tok-signature" in tx and "[ALL]" in tx and address in tx
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "says"),
+    [
+        ("", 400, "Type a block height"),
+        ("hello", 400, "is not a block height"),
+        ("99999999", 404, "No block at height 99999999"),
+        ("f" * 64, 404, "No block or transaction has the hash"),
+    ],
+)
+def test_bad_searches_answer_4xx_with_the_reason(client, learner, query, status, says):
+    response = client.get("/explorer/search", query_string={"q": query})
+    assert response.status_code == status
+    assert says in response.get_data(as_text=True)
+
+
+def test_bad_search_in_french(client, learner):
+    response = client.get(
+        "/explorer/search", query_string={"q": "99999999"}, headers={"Accept-Language": "fr"}
+    )
+    assert response.status_code == 404
+    assert "Aucun bloc à la hauteur 99999999" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/explorer/block/xyz", 400),
+        (f"/explorer/block/{'ab' * 32}", 404),
+        (f"/explorer/block/{GENESIS_HASH}?page=0", 400),
+        (f"/explorer/block/{GENESIS_HASH}?page=9", 404),
+        ("/explorer/tx/1234", 400),
+        (f"/explorer/tx/{'cd' * 32}", 404),
+        ("/explorer/address/1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2", 400),
+        ("/explorer/address/not-an-address!", 400),
+        ("/explorer/address/%2E%2E%2Frest", 404),  # no such route once the slash is decoded
+        ("/explorer/mempool?page=abc", 400),
+    ],
+)
+def test_bad_pages_answer_4xx(client, learner, path, status):
+    assert client.get(path).status_code == status
+
+
+def test_every_page_renders(client, learner, payment):
+    txid, address = payment
+    for path in (
+        "/explorer/",
+        "/explorer/mempool",
+        "/explorer/tips",
+        f"/explorer/address/{address}",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert txid in client.get("/explorer/mempool").get_data(as_text=True)
+    assert "+10.00000000" in client.get(f"/explorer/address/{address}").get_data(as_text=True)
+
+
+def test_a_node_that_is_down_is_a_503_page(app_factory, tmp_path):
+    from web.extensions import db
+
+    app = app_factory(NODE_DATADIR=str(tmp_path / "no-node"))
+    with app.app_context():
+        from conftest import Auth
+
+        client = app.test_client()
+        auth = Auth(app, client)
+        auth.user("down@lune.test")
+        auth.login("down@lune.test")
+        for path in ("/explorer/", "/explorer/search?q=0", f"/explorer/tx/{'ab' * 32}"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert "sandbox node is not answering" in response.get_data(as_text=True)
+            assert response.headers["Retry-After"]
+        db.session.remove()
+        db.engine.dispose()

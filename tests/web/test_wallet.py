@@ -87,3 +87,99 @@ def test_faucet_pays_the_learner_once_then_the_node_limits_it(tmp_path):
             assert mined.balance == Decimal("10") and mined.history.items[0].txid == paid.txid
     finally:
         net.stop()
+
+
+# --- the wallet pages in the portal -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def devnode(tmp_path_factory):
+    net = Devnet(tmp_path_factory.mktemp("wallet-node"), nodes=1)
+    (node,) = net.start()
+    yield node
+    net.stop()
+
+
+@pytest.fixture
+def app(app_factory, devnode):
+    """The portal reading the module's node, with a faucet limit of 2 presses per learner."""
+    from web.extensions import db
+
+    app = app_factory(NODE_DATADIR=str(devnode.datadir), FAUCET_LIMIT="2 per hour")
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _press(client):
+    from conftest import csrf_token
+
+    return client.post("/wallet/faucet", data={"csrf_token": csrf_token(client, "/wallet/")})
+
+
+@pytest.mark.network
+def test_each_learner_sees_only_their_own_wallet(app, client, auth):
+    alice = auth.user("alice@lune.test", "Alice")
+    bob = auth.user("bob@lune.test", "Bob")
+    wallet = PortalWallet(app.instance_path)
+    auth.login("alice@lune.test")
+    page = client.get("/wallet/").get_data(as_text=True)
+    assert wallet.learner(alice.id).address in page
+    assert wallet.learner(bob.id).address not in page
+    assert f"m/44&#39;/1&#39;/0&#39;/0/{alice.id}" in page
+    seed = app.instance_path + "/" + SEED_FILE
+    assert stat.S_IMODE(__import__("os").stat(seed).st_mode) == 0o600
+
+
+@pytest.mark.network
+def test_faucet_button_pays_then_both_limits_refuse(app, client, auth, devnode):
+    alice = auth.user("alice@lune.test", "Alice")
+    auth.login("alice@lune.test")
+    address = PortalWallet(app.instance_path).learner(alice.id).address
+    paid = _press(client)
+    assert paid.status_code == 303 and paid.headers["Location"].endswith("/wallet/")
+    page = client.get("/wallet/").get_data(as_text=True)
+    assert "The faucet sent you 10.00000000 coins" in page
+    assert "+10.00000000" in page  # pending, until a block is mined
+    # The node pays an address once an hour: the second press is refused with the wait.
+    again = _press(client)
+    assert again.status_code == 429 and "try again in" in again.get_data(as_text=True)
+    assert 3500 < int(again.headers["Retry-After"]) <= 3601
+    # The portal's own limit (2 per hour here) stops the third press before the node.
+    third = _press(client)
+    assert third.status_code == 429
+    with NodeClient(NodeSettings(datadir=devnode.datadir)) as rpc:
+        assert [u["txid"] for u in rpc.rest(f"address/{address}")["utxos"]] == []
+        assert len(rpc.rest(f"address/{address}")["mempool"]) == 1
+
+
+@pytest.mark.network
+def test_faucet_needs_a_csrf_token_and_a_signed_in_user(app, client, auth):
+    assert client.get("/wallet/").status_code == 302
+    assert client.post("/wallet/faucet").status_code in (302, 400)
+    auth.user("alice@lune.test")
+    auth.login("alice@lune.test")
+    assert client.post("/wallet/faucet", data={}).status_code == 400
+
+
+@pytest.mark.network
+def test_wallet_page_with_the_node_down_still_shows_the_address(app_factory, tmp_path):
+    from conftest import Auth
+
+    from web.extensions import db
+
+    app = app_factory(NODE_DATADIR=str(tmp_path / "no-node"))
+    with app.app_context():
+        client = app.test_client()
+        auth = Auth(app, client)
+        user = auth.user("down@lune.test")
+        auth.login("down@lune.test")
+        response = client.get("/wallet/")
+        assert response.status_code == 503
+        page = response.get_data(as_text=True)
+        assert PortalWallet(app.instance_path).learner(user.id).address in page
+        assert "sandbox node is not answering" in page
+        assert _press(client).status_code == 503
+        db.session.remove()
+        db.engine.dispose()

@@ -16,6 +16,7 @@ the seconds to wait, an empty faucet 503. Nothing here imports Flask.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
@@ -129,11 +130,22 @@ def request_faucet(node: NodeClient, learner: LearnerWallet) -> FaucetPayment:
         wait = _WAIT.search(err.message)
         if err.code == RPC_FORBIDDEN or wait:
             seconds = int(wait.group(1)) if wait else None
+            if seconds is None:
+                raise FaucetRefused(
+                    429, N_("The faucet paid this address recently; try again later.")
+                ) from None
+            if seconds < 120:
+                raise FaucetRefused(
+                    429,
+                    N_("The faucet paid this address recently; try again in %(seconds)s seconds."),
+                    retry_after=seconds,
+                    seconds=seconds,
+                ) from None
             raise FaucetRefused(
                 429,
-                N_("The faucet paid this address recently; try again in %(seconds)s seconds."),
+                N_("The faucet paid this address recently; try again in %(minutes)s minutes."),
                 retry_after=seconds,
-                seconds=seconds if seconds is not None else "?",
+                minutes=math.ceil(seconds / 60),
             ) from None
         if err.code == RPC_WALLET_INSUFFICIENT_FUNDS:
             raise FaucetRefused(
