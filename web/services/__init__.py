@@ -1,1 +1,1 @@
-"""The portal's service layer: the rules of each area, with no Flask in them."""
+"""The portal's rules, one module per area; views call these and stay thin."""
