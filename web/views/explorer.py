@@ -9,9 +9,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.routing import BuildError
