@@ -30,6 +30,7 @@ class CourseBanks:
     root: Path
     banks: dict[tuple[str, str], Bank] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    unreadable: set[tuple[str, str]] = field(default_factory=set)  # (module, lang) not parsed
 
     @property
     def modules(self) -> set[str]:
@@ -69,8 +70,8 @@ def load_banks(course_dir: Path) -> CourseBanks:
         return result
     for path in sorted(folder.iterdir()):
         shown = f"quizzes/{path.name}"
-        if path.name.startswith(".") or path.is_dir():
-            continue
+        if path.suffix != ".gift" or path.is_dir():
+            continue  # a README or notes beside the banks are not banks
         m = BANK_FILE.match(path.name)
         if not m:
             result.problems.append(f"{shown}: not named <module>.<en|fr>.gift")
@@ -82,4 +83,5 @@ def load_banks(course_dir: Path) -> CourseBanks:
             result.banks[(m["module"], m["lang"])] = load_gift(path, shown)
         except GiftError as exc:
             result.problems.extend(str(exc).splitlines())
+            result.unreadable.add((m["module"], m["lang"]))
     return result

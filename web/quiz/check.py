@@ -111,7 +111,9 @@ def _bank_problems(course_id: str, banks: CourseBanks) -> list[str]:
                 first = seen.setdefault((lang, q.id), at)
                 if first != at:
                     out.append(f"{at}: duplicate id {q.id!r} (first at {first})")
-    for module in sorted(banks.modules):
+    for module in sorted(banks.modules | {m for m, _ in banks.unreadable}):
+        if any((module, lang) in banks.unreadable for lang in LANGUAGES):
+            continue  # its parse errors are reported already
         pair = {lang: banks.banks.get((module, lang)) for lang in LANGUAGES}
         missing = [lang for lang, bank in pair.items() if bank is None]
         if missing:
@@ -144,6 +146,8 @@ def _quiz_problems(quizzes: tuple[QuizDefinition, ...], banks: CourseBanks) -> l
         for pool in quiz.pools:
             for lang in LANGUAGES:
                 bank = banks.banks.get((pool.pool, lang))
+                if (pool.pool, lang) in banks.unreadable:
+                    continue
                 if bank is None:
                     out.append(f"quiz {quiz.id}: pool {pool.pool} has no {lang} bank")
                     continue
@@ -168,7 +172,8 @@ def check_course(course_dir: Path) -> CheckReport:
     problems = list(banks.problems)
     quizzes: tuple[QuizDefinition, ...] = ()
     try:
-        quizzes = parse_quizzes(data, "course.toml", banks.modules)
+        banked = banks.modules | {m for m, _ in banks.unreadable}
+        quizzes = parse_quizzes(data, "course.toml", banked)
     except QuizConfigError as exc:
         problems.append(str(exc))
     problems.extend(_bank_problems(course_id, banks))

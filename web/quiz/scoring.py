@@ -127,6 +127,10 @@ class Feedback:
     right_answer: str
 
 
+def _plain(value: float) -> str:
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
 def right_answer(q: Question, true_label: str = "True", false_label: str = "False") -> str:
     """The correct response in words, as Moodle's "The correct answer is: …"."""
     if q.qtype is QType.MULTICHOICE:
@@ -144,8 +148,8 @@ def right_answer(q: Question, true_label: str = "True", false_label: str = "Fals
         if not exact:
             return "*"
         best = max(exact, key=lambda n: n.fraction)
-        value = f"{best.value:g}"
-        return f"{value} ± {best.tolerance:g}" if best.tolerance else value
+        value = _plain(best.value)
+        return f"{value} ± {_plain(best.tolerance)}" if best.tolerance else value
     if q.qtype is QType.MATCH:
         return ", ".join(f"{p.question.text} → {p.answer}" for p in q.pairs if p.question.text)
     return ""
