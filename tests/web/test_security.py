@@ -17,8 +17,9 @@ def _session_cookie(client) -> str | None:
 def test_a_post_without_or_with_a_wrong_csrf_token_is_400(client, world):
     r = client.post("/login", data={"email": "a@lune.test", "password": PASSWORD})
     assert r.status_code == 400
-    r = client.post("/login", data={"email": "a@lune.test", "password": PASSWORD,
-                                    "csrf_token": "forged"})
+    r = client.post(
+        "/login", data={"email": "a@lune.test", "password": PASSWORD, "csrf_token": "forged"}
+    )
     assert r.status_code == 400
     assert "reload the page" in r.get_data(as_text=True)
 
@@ -43,8 +44,10 @@ def test_a_password_change_signs_out_the_other_browsers(app, client, world, auth
     auth.login("a@lune.test", client=other)
     auth.login("a@lune.test")
     token = csrf_token(client, "/account")
-    r = client.post("/account/password", data={"current": PASSWORD, "password": "a new passphrase!",
-                                               "csrf_token": token})
+    r = client.post(
+        "/account/password",
+        data={"current": PASSWORD, "password": "a new passphrase!", "csrf_token": token},
+    )
     assert r.status_code == 303
     assert client.get("/account").status_code == 200  # this browser stays signed in
     assert other.get("/account").status_code == 302
@@ -56,17 +59,21 @@ def test_the_eleventh_failed_login_in_a_minute_is_429(app_factory, world):
     statuses = []
     for _ in range(11):
         token = csrf_token(client, "/login")
-        r = client.post("/login", data={"email": "a@lune.test", "password": "wrong password",
-                                        "csrf_token": token})
+        r = client.post(
+            "/login",
+            data={"email": "a@lune.test", "password": "wrong password", "csrf_token": token},
+        )
         statuses.append(r.status_code)
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     # Another address is limited per account too: the account is what is protected.
     other = app.test_client()
     token = csrf_token(other, "/login")
-    r = other.post("/login", data={"email": "a@lune.test", "password": PASSWORD,
-                                   "csrf_token": token},
-                   environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    r = other.post(
+        "/login",
+        data={"email": "a@lune.test", "password": PASSWORD, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert r.status_code == 429
 
 
@@ -97,17 +104,20 @@ def test_no_inline_script_in_any_template():
 
 def test_login_never_redirects_off_site(client, world):
     token = csrf_token(client, "/login")
-    r = client.post("/login?next=//evil.example/", data={"email": "a@lune.test",
-                                                          "password": PASSWORD,
-                                                          "csrf_token": token})
+    r = client.post(
+        "/login?next=//evil.example/",
+        data={"email": "a@lune.test", "password": PASSWORD, "csrf_token": token},
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
 
 
 @pytest.mark.parametrize("email", ["", "not-an-email", "a@b", "x" * 300 + "@lune.test"])
 def test_registration_refuses_bad_addresses(client, email):
     token = csrf_token(client, "/register")
-    r = client.post("/register", data={"name": "X", "email": email, "password": "long enough pw",
-                                       "csrf_token": token})
+    r = client.post(
+        "/register",
+        data={"name": "X", "email": email, "password": "long enough pw", "csrf_token": token},
+    )
     assert r.status_code == 400
 
 
@@ -115,7 +125,9 @@ def test_password_reset_is_single_use_and_mailed_to_the_outbox(app, client, worl
     from pathlib import Path
 
     token = csrf_token(client, "/reset")
-    assert client.post("/reset", data={"email": "a@lune.test", "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/reset", data={"email": "a@lune.test", "csrf_token": token}).status_code == 302
+    )
     # Unknown addresses get the same answer and no mail.
     client.post("/reset", data={"email": "nobody@lune.test", "csrf_token": token})
     mails = list((Path(app.config["INSTANCE_PATH"]) / "outbox").glob("*.eml"))
@@ -124,6 +136,8 @@ def test_password_reset_is_single_use_and_mailed_to_the_outbox(app, client, worl
     page = client.get(f"/reset/{link}")
     assert page.status_code == 200
     token = csrf_token(client, f"/reset/{link}")
-    r = client.post(f"/reset/{link}", data={"password": "brand new passphrase", "csrf_token": token})
+    r = client.post(
+        f"/reset/{link}", data={"password": "brand new passphrase", "csrf_token": token}
+    )
     assert r.status_code == 302
     assert client.get(f"/reset/{link}").status_code == 400  # used

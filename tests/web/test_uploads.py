@@ -45,8 +45,11 @@ BAD = [
     (_nbformat(99), 400, "not a notebook we can grade"),
     (_deep(100_000), 400, "not a notebook we can grade"),
     (_cells(20_000), 400, "more than 1000 cells"),
-    (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}).encode(), 400,
-     "no graded cells"),
+    (
+        json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}).encode(),
+        400,
+        "no graded cells",
+    ),
     (solved("02-blocks-pow"), 400, "notebook of module"),
 ]
 
@@ -67,8 +70,9 @@ def test_an_upload_over_the_cap_is_413(app_factory, world):
         from conftest import PASSWORD
 
         token = csrf_token(client, "/login")
-        client.post("/login", data={"email": "a@lune.test", "password": PASSWORD,
-                                    "csrf_token": token})
+        client.post(
+            "/login", data={"email": "a@lune.test", "password": PASSWORD, "csrf_token": token}
+        )
         r = _post(client, b"x" * (64 * 1024 + 1))
         assert r.status_code == 413 and "MiB" in r.get_data(as_text=True)
         r = _post(client, b"x" * (2 * 1024 * 1024))  # larger than the whole request cap
@@ -95,8 +99,12 @@ def test_the_api_takes_a_token_and_answers_202(client, world, auth):
     _row, plain = accounts.create_api_token(world.learner_a, "cli")
     headers = {"Authorization": f"Bearer {plain}"}
     url = "/api/v1/courses/lune-101/modules/01-hashing/submissions"
-    r = client.post(url, headers=headers, data={"notebook": (BytesIO(solved("01-hashing")), "x")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        url,
+        headers=headers,
+        data={"notebook": (BytesIO(solved("01-hashing")), "x")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 202, r.get_json()
     body = r.get_json()
     assert body["status"] == "queued" and body["queue_position"] == 1
@@ -115,7 +123,6 @@ def test_lesson_markdown_cannot_carry_script():
     from web.services.lessons import render_markdown
 
     html = render_markdown(
-        "# Hi\n<script>alert(1)</script><img src=x onerror=alert(2)>"
-        "[x](javascript:alert(3))"
+        "# Hi\n<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))"
     )
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
