@@ -10,8 +10,8 @@ import json
 
 import pytest
 from notebooks import forged, solved
+from portalkit import csrf_token
 
-from conftest import csrf_token
 from web.extensions import db
 from web.models import Submission
 from web.services import jobs
@@ -100,7 +100,7 @@ def test_an_infrastructure_failure_is_retried_never_scored(app, client, world, a
     assert sub.status == "retrying" and sub.result is None
     page = client.get(f"/submissions/{sub.id}").get_data(as_text=True)
     assert "Nothing is counted against you" in page
-    from conftest import COURSES
+    from portalkit import COURSES
 
     app.config["COURSES_DIR"] = str(COURSES)
     assert jobs.grade(sub.id) == "graded"

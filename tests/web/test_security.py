@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from conftest import PASSWORD, csrf_token  # noqa: I001  (tests/web/conftest.py)
+from portalkit import PASSWORD, csrf_token
 
 
 def _session_cookie(client) -> str | None:

@@ -7,8 +7,8 @@ from io import BytesIO
 
 import pytest
 from notebooks import solved
+from portalkit import csrf_token
 
-from conftest import csrf_token
 from web.extensions import db
 from web.models import Submission
 
@@ -67,7 +67,7 @@ def test_an_upload_over_the_cap_is_413(app_factory, world):
     app = app_factory(UPLOAD_MAX_BYTES=64 * 1024)
     client = app.test_client()
     with app.app_context():
-        from conftest import PASSWORD
+        from portalkit import PASSWORD
 
         token = csrf_token(client, "/login")
         client.post(
