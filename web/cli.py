@@ -12,6 +12,7 @@ import click
 from grader.cli import grade
 from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
+from web.credentials.cli import cert
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +25,7 @@ main.add_command(chain)
 main.add_command(course)
 main.add_command(lab)
 main.add_command(grade)
+main.add_command(cert)
 
 
 @main.command()

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .eddsa import create_proof
 from .errors import DocumentError, StatusError
 from .jsonld import VC_V2
-from .timefmt import format_time, parse_time
+from .timefmt import format_time, now, parse_time
 
 PURPOSES = ("revocation", "suspension")
 MIN_BITS = 131_072
@@ -232,8 +232,13 @@ class StatusRegistry:
         key_id: str,
         key: Ed25519PrivateKey,
         version: int | None = None,
+        signed_at: datetime | None = None,
     ) -> dict[str, Any]:
-        """The signed BitstringStatusListCredential of a list at a version (default latest)."""
+        """The signed BitstringStatusListCredential of a list at a version (default latest).
+
+        `validFrom` is when the version came to be; the proof is dated `signed_at` (default now),
+        so a version published again after a key rotation is signed by the key valid then.
+        """
         version = self.version if version is None else version
         if not 0 <= version <= self.version:
             raise StatusError(f"status lists have versions 0 to {self.version}")
@@ -251,7 +256,8 @@ class StatusRegistry:
                 "encodedList": encode_bits(self.bits(purpose, version)),
             },
         }
-        doc["proof"] = create_proof(doc, key, key_id, valid_from)
+        created = format_time(signed_at) if signed_at is not None else format_time(now())
+        doc["proof"] = create_proof(doc, key, key_id, created)
         return doc
 
 

@@ -51,7 +51,7 @@ STEPS = (
     ("status", "Status"),
     ("validity", "Validity window"),
 )
-TITLES = dict(STEPS)
+TITLES = dict(STEPS) | {"recipient": "Recipient"}
 MAX_VERSION_WALK = 1000
 
 
