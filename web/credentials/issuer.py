@@ -44,7 +44,9 @@ class KeyWindow:
             return f"key {self.id} is valid from {format_time(self.valid_from)}"
         if self.revoked is not None and moment >= self.revoked:
             return f"key {self.id} was revoked on {format_time(self.revoked)}"
-        if self.expires is not None and moment >= self.expires:
+        # `expires` is the last second of the window (a rotation in the same second as a
+        # signature does not invalidate it); `revoked` is the first second of distrust.
+        if self.expires is not None and moment > self.expires:
             return f"key {self.id} expired on {format_time(self.expires)}"
         return None
 
