@@ -63,7 +63,7 @@ def attach_anchor(
     created: datetime,
 ) -> list[dict[str, Any]]:
     """Each credential with its merkle-proof-2019 proof added (replacing an earlier anchor)."""
-    anchor = str(merkleproof2019.Anchor(merkleproof2019.LUNE_CHAIN, network, txid))
+    anchor = str(merkleproof2019.Anchor(merkleproof2019.SANDBOX_CHAIN, network, txid))
     out = []
     for signed, path in zip(credentials, paths, strict=True):
         receipt = {

@@ -32,7 +32,7 @@ CHAINS: dict[str, tuple[int, dict[str, int]]] = {
     "mocknet": (-1, {"mocknet": -1}),
     "lune": (0x4C55, {"regtest": 1, "classroom": 2}),
 }
-LUNE_CHAIN = "lune"
+SANDBOX_CHAIN = "lune"
 
 
 @dataclass(frozen=True)

@@ -375,7 +375,7 @@ class Verifier:
                 anchors.append(merkleproof2019.Anchor.parse(text))
             except CredentialError:
                 continue
-        ours = [a for a in anchors if a.chain == merkleproof2019.LUNE_CHAIN]
+        ours = [a for a in anchors if a.chain == merkleproof2019.SANDBOX_CHAIN]
         if not ours:
             return [
                 Step("anchor", False, "no anchor on the Lune sandbox chain"),
