@@ -12,6 +12,7 @@ import click
 from grader.cli import grade
 from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
+from web.commands import portal, submit, worker
 from web.credentials.cli import cert
 
 
@@ -26,6 +27,9 @@ main.add_command(course)
 main.add_command(lab)
 main.add_command(grade)
 main.add_command(cert)
+main.add_command(portal)
+main.add_command(worker)
+main.add_command(submit)
 
 
 @main.command()

@@ -16,11 +16,15 @@ an unparseable body is HTTP 400. Clients written for Core (python-bitcoinrpc, bi
 the error object either way.
 
 This module knows nothing about HTTP or the chain: `Dispatcher.handle(body)` maps bytes to a
-reply, and each method is a plain function registered with its parameter list.
+reply, and each method is a plain function registered with its parameter list. The node's
+methods are module-level functions taking the node's context first (`getblock(ctx, blockhash,
+verbosity)`), listed with their parameters as `Command`s, the way Core's RPC tables
+(`RegisterBlockchainRPCCommands`) list theirs; `Dispatcher.add` binds them to one context.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
@@ -136,6 +140,20 @@ class Method:
         return f"{self.name} {args}".rstrip()
 
 
+@dataclass(frozen=True)
+class Command:
+    """An RPC method as its module declares it: `func(ctx, **params)`, before a context is bound.
+
+    `help` defaults to the function's docstring.
+    """
+
+    name: str
+    func: Callable[..., Any]
+    params: tuple[Param, ...] = ()
+    help: str = ""
+    category: str = "control"
+
+
 def _check_type(method: Method, param: Param, value: Any) -> Any:
     allowed = param.kind.split("|")
     actual = _json_type(value)
@@ -218,6 +236,28 @@ class Dispatcher:
         text = help or inspect.getdoc(func) or ""
         self.methods[name] = Method(name, func, list(params or []), text, category)
 
+    def add(self, commands: list[Command], ctx: Any) -> None:
+        """Register `commands`, each called with `ctx` (the node's context) as first argument."""
+        for c in commands:
+            help_text = c.help or inspect.getdoc(c.func) or ""
+            self.register(
+                c.name, functools.partial(c.func, ctx), list(c.params), help_text, c.category
+            )
+
+    def help(self, command: str | None = None) -> str:
+        """Core's `help`: every method by category, or one method's usage and help text."""
+        if command is None:
+            lines: list[str] = []
+            for category in sorted({m.category for m in self.methods.values()}):
+                lines.append(f"== {category.capitalize()} ==")
+                lines += sorted(m.usage() for m in self.methods.values() if m.category == category)
+                lines.append("")
+            return "\n".join(lines).rstrip()
+        method = self.methods.get(command)
+        if method is None:
+            return f"help: unknown command: {command}"
+        return f"{method.usage()}\n\n{method.help}".rstrip()
+
     def call(self, name: str, params: Any = None) -> Any:
         """Call one method by name, raising `RPCError` like a remote call would."""
         method = self.methods.get(name)
@@ -294,7 +334,7 @@ def _reply(req_id: Any, result: Any, error: RPCError | None, version2: bool) -> 
 
 def encode_json(value: Any) -> bytes:
     """Serialize a reply. NaN/Infinity never leave the node (they are not JSON)."""
-    from .jsonfmt import dumps
+    from ..jsonfmt import dumps
 
     return (dumps(value) + "\n").encode()
 
