@@ -14,6 +14,7 @@ from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
 from web.commands import portal, submit, worker
 from web.credentials.cli import cert
+from web.quiz.cli import quiz
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,7 @@ main.add_command(cert)
 main.add_command(portal)
 main.add_command(worker)
 main.add_command(submit)
+main.add_command(quiz)
 
 
 @main.command()
