@@ -150,7 +150,7 @@ def sign_multisig_input(
     kind, details = classify(script_pubkey)
     if kind != "multisig":
         raise WalletError(f"the spent output is {kind}, not multisig")
-    m, pubs = details  # type: ignore[misc]
+    m, pubs = details
     by_pub = {k.public_key().sec(True): k for k in keys} | {
         k.public_key().sec(False): k for k in keys
     }
