@@ -101,9 +101,16 @@ _EXPORTS: dict[str, str] = {
     "create_block_template": "miner",
     "mine_block": "miner",
     "generate_to_script": "miner",
+    "solve_block": "miner",
+    "solve_template": "miner",
     "Wallet": "wallet",
     "WalletError": "wallet",
     "build_transaction": "wallet",
+    # the node, run from a notebook, and a client for it
+    "NodeConfig": "node.config",
+    "start_node": "node.node",
+    "RPCClient": "node.client",
+    "RPCConnectionError": "node.client",
 }
 
 # Written out (not computed from _EXPORTS) so linters and type checkers read it; a test
@@ -119,11 +126,14 @@ __all__ = [
     "MAINNET",
     "MANDATORY_FLAGS",
     "NetworkParams",
+    "NodeConfig",
     "OutPoint",
     "ParseError",
     "PrivateKey",
     "PublicKey",
     "REGTEST",
+    "RPCClient",
+    "RPCConnectionError",
     "SIGHASH_ALL",
     "SIGHASH_ANYONECANPAY",
     "SIGHASH_NONE",
@@ -175,7 +185,10 @@ __all__ = [
     "sha256",
     "sign_p2pk_input",
     "sign_p2pkh_input",
+    "solve_block",
     "solve_header",
+    "solve_template",
+    "start_node",
     "target_to_bits",
     "verify_merkle_proof",
     "verify_script",
@@ -215,7 +228,16 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
     from .hashes import hash160, hash256, ripemd160, sha256
     from .interpreter import verify_script
     from .keys import PrivateKey, PublicKey, demo_key, verify_signature
-    from .miner import create_block_template, generate_to_script, mine_block
+    from .miner import (
+        create_block_template,
+        generate_to_script,
+        mine_block,
+        solve_block,
+        solve_template,
+    )
+    from .node.client import RPCClient, RPCConnectionError
+    from .node.config import NodeConfig
+    from .node.node import start_node
     from .params import CLASSROOM, COIN, MAINNET, REGTEST, NetworkParams, get_params
     from .pow import bits_to_target, check_proof_of_work, solve_header, target_to_bits
     from .script import (
