@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
 
 %.mo: %.po $(STAMP)
-	$(BIN)/pybabel compile -q -f -i $< -o $@
+	$(BIN)/pybabel --quiet compile -f -i $< -o $@
 
 translations: $(MO_FILES)
 

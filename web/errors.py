@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -65,22 +66,23 @@ def _respond(status: int, message: str, title: str):
 
 
 _TITLES = {
-    400: "Bad request",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    413: "Too large",
-    429: "Too many requests",
-    503: "Temporarily unavailable",
+    400: _l("Bad request"),
+    401: _l("Please sign in"),
+    403: _l("Not allowed"),
+    404: _l("Not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    500: _l("Error"),
+    503: _l("Temporarily unavailable"),
 }
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
-        return _respond(exc.status, exc.message, _(_TITLES.get(exc.status, "Error")))
+        return _respond(exc.status, exc.message, str(_TITLES.get(exc.status, _TITLES[500])))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -96,7 +98,7 @@ def init_app(app: Flask) -> None:
             )
         else:
             message = exc.description or ""
-        return _respond(code, message, _(_TITLES.get(code, "Error")))
+        return _respond(code, message, str(_TITLES.get(code, _TITLES[500])))
 
     @app.errorhandler(OperationalError)
     def database_down(exc: OperationalError):

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from flask import Flask, current_app, url_for
 from flask_babel import format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 
@@ -45,6 +46,13 @@ def _num(value: float | int | None) -> str:
     return format_decimal(round(float(value), 2), format="#,##0.##")
 
 
+ROLE_LABELS = {"learner": _l("learner"), "instructor": _l("instructor"), "admin": _l("admin")}
+
+
+def _role(value: str) -> str:
+    return str(ROLE_LABELS.get(value, value))
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(extra_nav=_extra_nav, current_locale=lambda: str(get_locale()))
-    app.jinja_env.filters.update(when=_when, num=_num)
+    app.jinja_env.filters.update(when=_when, num=_num, role=_role)

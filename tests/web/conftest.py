@@ -64,9 +64,23 @@ def app_factory(template_db, tmp_path):
         db_file = instance / "portal.db"
         if not db_file.exists():
             shutil.copy(template_db, db_file)
-        return create_app(_config(instance, db_file, **extra))
+        app = create_app(_config(instance, db_file, **extra))
+        _fresh_g_per_request(app)
+        return app
 
     return make
+
+
+def _fresh_g_per_request(app) -> None:
+    """The test body holds an app context so it can use the database; Flask then reuses that
+    context (and its `g`, where Flask-Login and Flask-Babel cache the user and the locale) for
+    every test-client request. In production each request has its own: so here too."""
+    from flask import g
+
+    @app.before_request
+    def _clear_g() -> None:
+        for name in list(vars(g)):
+            delattr(g, name)
 
 
 @pytest.fixture

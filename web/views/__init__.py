@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import admin, api, auth, instruct, learn, submissions
+    from web.views import admin, api, auth, explorer, instruct, learn, submissions, wallet
 
-    for module in (auth, learn, submissions, instruct, admin, api):
+    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet):
         app.register_blueprint(module.bp)
