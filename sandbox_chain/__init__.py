@@ -39,6 +39,11 @@ _EXPORTS: dict[str, str] = {
     "b58decode": "encoding",
     "b58check_encode": "encoding",
     "b58check_decode": "encoding",
+    "bech32_encode": "bech32",
+    "bech32_decode": "bech32",
+    "encode_segwit_address": "bech32",
+    "decode_segwit_address": "bech32",
+    "segwit_script_pubkey": "bech32",
     "ChainError": "errors",
     "ParseError": "errors",
     "ScriptError": "errors",
@@ -106,7 +111,7 @@ _EXPORTS: dict[str, str] = {
     "Wallet": "wallet",
     "WalletError": "wallet",
     "build_transaction": "wallet",
-    # the node, run from a notebook, and a client for it
+    # nodes on loopback (a notebook starts its own)
     "NodeConfig": "node.config",
     "start_node": "node.node",
     "RPCClient": "node.client",
@@ -152,13 +157,17 @@ __all__ = [
     "b58check_encode",
     "b58decode",
     "b58encode",
+    "bech32_decode",
+    "bech32_encode",
     "bits_to_target",
     "build_transaction",
     "check_proof_of_work",
     "classify",
     "create_block_template",
     "decode_address",
+    "decode_segwit_address",
     "demo_key",
+    "encode_segwit_address",
     "encode_varint",
     "generate_mnemonic",
     "generate_to_script",
@@ -182,6 +191,7 @@ __all__ = [
     "ripemd160",
     "script_from_asm",
     "script_to_asm",
+    "segwit_script_pubkey",
     "sha256",
     "sign_p2pk_input",
     "sign_p2pkh_input",
@@ -211,6 +221,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
     from .address import address_from_pubkey_hash, decode_address
+    from .bech32 import (
+        bech32_decode,
+        bech32_encode,
+        decode_segwit_address,
+        encode_segwit_address,
+        segwit_script_pubkey,
+    )
     from .bip32 import ExtendedKey, master_key_from_seed
     from .bip39 import generate_mnemonic, is_valid_mnemonic, mnemonic_to_seed
     from .block import Block, BlockHeader, merkle_proof, merkle_root, verify_merkle_proof
