@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "generate_mnemonic": "bip39",
     "mnemonic_to_seed": "bip39",
     "is_valid_mnemonic": "bip39",
+    "wordlist": "bip39",
     "ExtendedKey": "bip32",
     "master_key_from_seed": "bip32",
     # transactions and script
@@ -203,6 +204,7 @@ __all__ = [
     "verify_merkle_proof",
     "verify_script",
     "verify_signature",
+    "wordlist",
 ]
 
 
@@ -229,7 +231,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
         segwit_script_pubkey,
     )
     from .bip32 import ExtendedKey, master_key_from_seed
-    from .bip39 import generate_mnemonic, is_valid_mnemonic, mnemonic_to_seed
+    from .bip39 import generate_mnemonic, is_valid_mnemonic, mnemonic_to_seed, wordlist
     from .block import Block, BlockHeader, merkle_proof, merkle_root, verify_merkle_proof
     from .chainstate import Chain
     from .encoding import (
