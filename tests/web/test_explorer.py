@@ -324,7 +324,7 @@ def test_wrong_credentials_are_node_unavailable(tmp_path, devnode):
     ],
 )
 def test_bad_node_settings_name_the_setting(config, says):
-    with pytest.raises(ValueError, match=says):
+    with pytest.raises(NodeUnavailable, match=says):  # a 503 wherever the node is used
         NodeSettings.from_config(config)
 
 
