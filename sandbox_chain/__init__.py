@@ -108,6 +108,7 @@ _EXPORTS: dict[str, str] = {
     "mine_block": "miner",
     "generate_to_script": "miner",
     "solve_block": "miner",
+    "solve_template": "miner",
     "Wallet": "wallet",
     "WalletError": "wallet",
     "build_transaction": "wallet",
@@ -197,6 +198,7 @@ __all__ = [
     "sign_p2pkh_input",
     "solve_block",
     "solve_header",
+    "solve_template",
     "start_node",
     "target_to_bits",
     "verify_merkle_proof",
@@ -245,7 +247,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
     from .hashes import hash160, hash256, ripemd160, sha256
     from .interpreter import verify_script
     from .keys import PrivateKey, PublicKey, demo_key, verify_signature
-    from .miner import create_block_template, generate_to_script, mine_block, solve_block
+    from .miner import (
+        create_block_template,
+        generate_to_script,
+        mine_block,
+        solve_block,
+        solve_template,
+    )
     from .node.client import RPCClient, RPCConnectionError
     from .node.config import NodeConfig
     from .node.node import start_node

@@ -302,7 +302,7 @@ def test_node_settings_from_config():
 @pytest.fixture
 def portal(app_factory, devnode):
     """(app, client, auth) of a portal reading the module's node."""
-    from conftest import Auth
+    from portalkit import Auth
 
     from web.extensions import db
 
@@ -415,7 +415,7 @@ def test_every_page_renders(client, learner, payment):
 
 
 def test_a_node_that_is_down_is_a_503_page(app_factory, tmp_path):
-    from conftest import Auth
+    from portalkit import Auth
 
     from web.extensions import db
 
