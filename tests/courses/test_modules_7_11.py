@@ -9,6 +9,7 @@ Static reads only, no kernels.
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
@@ -60,7 +61,7 @@ def test_hidden_tests_say_they_run_only_at_grading_and_a_figure_is_drawn(module)
             visible_part = cell.source.split("### BEGIN HIDDEN TESTS")[0]
             assert "run only at grading" in visible_part, f"{module}: {grade_id}"
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
-    assert "display(SVG(" in code, f"{module}: no figure drawn"
+    assert re.search(r"display\(\s*SVG\(", code), f"{module}: no figure drawn"
 
 
 # --- module 07 -------------------------------------------------------------------------------
