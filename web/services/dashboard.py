@@ -16,7 +16,7 @@ from web.extensions import db
 from web.models import Cohort, Module, ScoreOverride, Submission, User
 from web.services import cohorts, jobs
 from web.services.catalog import active_modules
-from web.services.submissions import PENDING, counting
+from web.services.submissions import PENDING, SCORE_LOADS, counting
 
 CELL_STATES = ("graded", "late", "missing", "pending", "error")
 

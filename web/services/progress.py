@@ -13,7 +13,7 @@ from web.models import Course, Module, Submission, User
 from web.models.types import utcnow
 from web.services import cohorts
 from web.services.catalog import active_modules
-from web.services.submissions import PENDING, counting
+from web.services.submissions import PENDING, SCORE_LOADS, counting
 
 
 @dataclass
@@ -87,6 +87,7 @@ def course_progress(user: User, course: Course) -> CourseProgress:
     rows = db.session.scalars(
         select(Submission)
         .where(Submission.user_id == user.id, Submission.module_id.in_(subs_by_module))
+        .options(*SCORE_LOADS)
         .order_by(Submission.id)
     )
     for sub in rows:
