@@ -76,6 +76,7 @@ def grid(cohort: Cohort, *, module_slug: str = "", state: str = "", sort: str = 
                 Submission.user_id.in_([u.id for u in learners]),
                 Submission.module_id.in_([m.id for m in modules]),
             )
+            .options(*SCORE_LOADS)
             .order_by(Submission.id)
         ):
             subs.setdefault((s.user_id, s.module_id), []).append(s)
