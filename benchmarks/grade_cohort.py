@@ -24,7 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from grader.course.config import DEFAULT_COURSE, default_courses_root, load_course
+
 BIN = Path(sys.executable).parent
 
 
@@ -91,7 +92,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lune-bench-") as tmp:
         tmp = Path(tmp)
         course = tmp / "course"
-        shutil.copytree(ROOT / "courses" / "lune-101", course)
+        shutil.copytree(default_courses_root() / DEFAULT_COURSE, course)
         with open(course / "nbgrader_config.py", "a") as f:
             f.write(f"\nc.Execute.timeout = {args.timeout}\n")
         # Plain nbgrader: its own course directory, set up (not timed) as an instructor would.
@@ -124,7 +125,6 @@ def main() -> int:
 
         # Lune: workspace prepared first (generate_assignment, like the plain set-up above).
         workdir = tmp / "lune-work"
-        from grader.policy import load_course
         from grader.workspace import prepare_module
 
         policy = load_course(course)

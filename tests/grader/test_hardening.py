@@ -314,7 +314,7 @@ def test_a_checks_file_with_a_nan_expected_value_is_refused(tmp_path):
     path = tmp_path / "01-tiny.json"
     path.write_text(json.dumps(data))
     with pytest.raises(ChecksFileError, match="not a plain JSON value"):
-        load_checks(path)
+        load_checks(path, "01-tiny")
     assert isinstance(ChecksFileError("x"), GraderError)
 
 
