@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 # Debian packages the tests and the sandbox need.
 SYSTEM_PACKAGES := bubblewrap
 
-.PHONY: demo test lint format bench docs setup system-deps clean
+.PHONY: demo test lint format bench docs setup system-deps clean translations
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The portal's message catalogs, compiled from the committed .po files.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel --quiet compile -f -i $< -o $@
+
+translations: $(MO_FILES)
+
+setup: $(STAMP) translations
 
 # Installs what is missing, as root or through sudo; never prompts.
 system-deps:
@@ -32,10 +40,10 @@ system-deps:
 	    || { $$SUDO apt-get update -q >/dev/null && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing >/dev/null; }; \
 	fi
 
-demo: $(STAMP)
+demo: $(STAMP) translations
 	$(BIN)/lune demo
 
-test: $(STAMP) system-deps
+test: $(STAMP) translations system-deps
 	$(BIN)/ruff check .
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/build/site
 	$(BIN)/python -m pytest -q

@@ -13,32 +13,9 @@ from contextlib import contextmanager
 
 import click
 
+from .clioptions import datadir_option, network_option
 from .encoding import hash_to_hex, hex_to_hash
 from .errors import ChainError, ParseError, ValidationError
-
-DEFAULT_DATADIR = ".lune/demo/chain"
-# The demo wallet's key: a fixed, public teaching key. Never use it for anything of value.
-DEMO_SECRET = 0x1A2B3C4D5E6F
-
-
-def _datadir_option(f):
-    return click.option(
-        "--datadir",
-        type=click.Path(file_okay=False),
-        default=DEFAULT_DATADIR,
-        show_default=True,
-        help="Data directory of the chain.",
-    )(f)
-
-
-def _network_option(f):
-    return click.option(
-        "--network",
-        type=click.Choice(["regtest", "classroom"]),
-        default="regtest",
-        show_default=True,
-        help="Network parameters of the chain.",
-    )(f)
 
 
 @contextmanager
@@ -63,16 +40,10 @@ def open_chain(datadir: str, network: str) -> Iterator:
         chain.close()
 
 
-def demo_key():
-    """The demo wallet's private key (public knowledge: for the sandbox only)."""
-    from .keys import PrivateKey
-
-    return PrivateKey.from_int(DEMO_SECRET)
-
-
 def _script_for(address: str | None, network: str) -> bytes:
     from .address import decode_address
     from .hashes import hash160
+    from .keys import demo_key
     from .script import p2pkh_script
 
     if address is None:
@@ -96,8 +67,8 @@ def chain() -> None:
 
 
 @chain.command()
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 def info(datadir: str, network: str) -> None:
     """Show the tip, height, mempool and chain tips."""
     with open_chain(datadir, network) as c:
@@ -114,8 +85,8 @@ def info(datadir: str, network: str) -> None:
 
 
 @chain.command()
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 @click.option(
     "--blocks",
     type=click.IntRange(1, 10_000),
@@ -137,8 +108,8 @@ def mine(datadir: str, network: str, blocks: int, address: str | None) -> None:
 
 
 @chain.command()
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 @click.argument("block_id")
 def block(datadir: str, network: str, block_id: str) -> None:
     """Show a block by height or hash: header fields and txids."""
@@ -168,8 +139,8 @@ def block(datadir: str, network: str, block_id: str) -> None:
 
 
 @chain.command()
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 @click.argument("txid")
 def tx(datadir: str, network: str, txid: str) -> None:
     """Show a transaction (mempool or chain): inputs, outputs, where it is."""
@@ -189,8 +160,8 @@ def tx(datadir: str, network: str, txid: str) -> None:
 
 
 @chain.command()
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 @click.argument("address", required=False)
 def balance(datadir: str, network: str, address: str | None) -> None:
     """List the unspent outputs of an address (default: the demo key) and their total."""
@@ -209,8 +180,8 @@ def balance(datadir: str, network: str, address: str | None) -> None:
 
 
 @chain.command()
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 @click.argument("raw_hex")
 def submit(datadir: str, network: str, raw_hex: str) -> None:
     """Submit a raw transaction (hex) to the mempool; print its txid or Core's reject reason."""
@@ -225,42 +196,34 @@ def submit(datadir: str, network: str, raw_hex: str) -> None:
 
 
 @chain.command()
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 @click.option("--to", "to_address", required=True, help="Address to pay.")
 @click.option("--amount", type=click.IntRange(1), required=True, help="Satoshis to send.")
 @click.option(
-    "--fee", type=click.IntRange(0), default=10_000, show_default=True, help="Fee in satoshis."
+    "--fee-rate",
+    type=click.IntRange(1, 10_000),
+    default=2,
+    show_default=True,
+    help="Fee in satoshis per byte.",
 )
-def send(datadir: str, network: str, to_address: str, amount: int, fee: int) -> None:
+def send(datadir: str, network: str, to_address: str, amount: int, fee_rate: int) -> None:
     """Pay from the demo key to an address (a signed P2PKH transaction into the mempool)."""
-    from .sighash import sign_p2pkh_input
-    from .transaction import OutPoint, Transaction, TxIn, TxOut
+    from .keys import demo_key
+    from .wallet import WalletError, build_transaction, chain_coins
 
     dest = _script_for(to_address, network)
     change_script = _script_for(None, network)
     with open_chain(datadir, network) as c:
-        picked, total = [], 0
-        spent = set(c.mempool.spenders)
-        for op, coin in c.utxos_for_script(change_script):
-            if coin.is_coinbase and c.height + 1 - coin.height < c.params.coinbase_maturity:
-                continue
-            if (op.txid, op.vout) in spent:
-                continue
-            picked.append((op, coin))
-            total += coin.value
-            if total >= amount + fee:
-                break
-        if total < amount + fee:
+        # The wallet's rules: mature coins the mempool does not spend yet, largest first,
+        # change below the dust limit left to the miner.
+        coins, _ = chain_coins(c, [change_script])
+        try:
+            t = build_transaction(coins, [(dest, amount)], change_script, fee_rate, [demo_key()])
+        except WalletError as exc:
             raise click.ClickException(
-                f"the demo key has {total} spendable sat, {amount + fee} needed (mine more blocks)"
-            )
-        outputs = [TxOut(amount, dest)]
-        if total - amount - fee > 0:
-            outputs.append(TxOut(total - amount - fee, change_script))
-        t = Transaction(1, [TxIn(OutPoint(op.txid, op.vout), b"") for op, _ in picked], outputs, 0)
-        for i, (_, coin) in enumerate(picked):
-            sign_p2pkh_input(t, i, demo_key(), coin.script_pubkey)
+                f"the demo key cannot pay: {exc} (mine more blocks)"
+            ) from None
         click.echo(hash_to_hex(c.accept_to_mempool(t)))
 
 

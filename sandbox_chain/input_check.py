@@ -28,7 +28,7 @@ cache in Core, but the digest is the same bytes either way).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import keys
 from .encoding import encode_varint
@@ -41,8 +41,17 @@ from .sighash import SIGHASH_ALL, legacy_sighash
 from .signature import HALF_N, N
 from .transaction import Transaction
 
-if TYPE_CHECKING:
-    from .checkqueue import SignatureChecks
+
+class InputQueue(Protocol):
+    """Where standard inputs are queued for a batched check (`checkqueue.SignatureChecks`).
+
+    Named by what this module needs rather than imported: `checkqueue` runs
+    `check_standard_input` from here, so importing it back would make a circle.
+    """
+
+    def add(self, raw_tx: bytes, input_index: int, script_pubkey: bytes, flags: int) -> None:
+        """Queue input `input_index` of the serialized transaction `raw_tx`."""
+
 
 _ALL_SUFFIX = SIGHASH_ALL.to_bytes(4, "little")
 
@@ -221,7 +230,7 @@ def _p2pkh_fast(
     input_index: int,
     flags: int,
     cache: SighashCache | None,
-    checks: SignatureChecks | None = None,
+    checks: InputQueue | None = None,
 ) -> bool:
     """True when this input is a standard P2PKH spend that the interpreter would accept.
 
@@ -250,7 +259,7 @@ def verify_input(
     script_pubkey: bytes,
     flags: int,
     cache: SighashCache | None = None,
-    checks: SignatureChecks | None = None,
+    checks: InputQueue | None = None,
 ) -> None:
     """`interpreter.verify_script(script_sig, script_pubkey, tx, input_index, flags)`, faster.
 

@@ -61,6 +61,7 @@ __all__ = [
     "address_from_pubkey_hash",
     "decode_address",
     "decode_der",
+    "demo_key",
     "encode_der",
     "get_backend",
     "is_low_s",
@@ -229,6 +230,16 @@ class PrivateKey:
         if s > HALF_N:  # BIP-62/146: (r, n - s) is equally valid and the only standard form
             s = N - s
         return encode_der(r, s)
+
+
+# The demo wallet's key (`lune demo`, `lune chain mine`/`send`/`balance` without an address):
+# a fixed, public teaching key. Never use it for anything of value.
+DEMO_SECRET = 0x1A2B3C4D5E6F
+
+
+def demo_key() -> PrivateKey:
+    """The demo wallet's private key (public knowledge: for the sandbox only)."""
+    return PrivateKey.from_int(DEMO_SECRET)
 
 
 @functools.lru_cache(maxsize=256)

@@ -26,6 +26,7 @@ from .validation import (
 
 if TYPE_CHECKING:
     from .chainstate import Chain
+    from .params import NetworkParams
 
 BLOCK_VERSION = 0x20000000  # BIP9 top bits, no deployment signalled
 # Room kept for the header and the coinbase when filling a template (Core reserves 4,000 WU).
@@ -33,11 +34,18 @@ COINBASE_RESERVED_SIZE = 1_000
 NONCE_TRIES = 1 << 20  # nonces tried before the extranonce is bumped
 
 
+EXTRANONCE_SIZE = 4  # bytes pushed after the BIP34 height in the coinbase scriptSig
+
+
 def coinbase_transaction(
     height: int, script_pubkey: bytes, value: int, extranonce: int = 0
 ) -> Transaction:
     """The coinbase of a block at `height`: BIP34 height, an extranonce, `value` to the script."""
-    script_sig = bip34_height_script(height) + push_data(extranonce.to_bytes(4, "little"))
+    return _coinbase(bip34_height_script(height), script_pubkey, value, extranonce)
+
+
+def _coinbase(height_push: bytes, script_pubkey: bytes, value: int, extranonce: int) -> Transaction:
+    script_sig = height_push + push_data(extranonce.to_bytes(EXTRANONCE_SIZE, "little"))
     return Transaction(
         version=2,
         vin=[TxIn(OutPoint(NULL_TXID, NULL_INDEX), script_sig, 0xFFFFFFFF)],
@@ -86,23 +94,33 @@ def create_block_template(
     return Block(header, all_txs)
 
 
-def solve_block(block: Block, chain: Chain) -> Block:
-    """Search nonces; when a range is exhausted bump the extranonce (new Merkle root)."""
+def solve_template(block: Block, params: NetworkParams) -> Block:
+    """Search nonces; when a range is exhausted bump the extranonce (new Merkle root).
+
+    Needs only the template and the network's parameters (not the chain), so a node can run
+    it outside its chain thread. The template's coinbase must be one `coinbase_transaction`
+    built: its scriptSig is the BIP34 height push followed by the extranonce push.
+    """
     extranonce = 0
+    height_push = block.txs[0].vin[0].script_sig[: -(EXTRANONCE_SIZE + 1)]
     while True:
-        solved = solve_header(block.header, chain.params, max_tries=NONCE_TRIES)
+        solved = solve_header(block.header, params, max_tries=NONCE_TRIES)
         if solved is not None:
             block.header = solved
             return block
         extranonce += 1
         cb = block.txs[0]
-        height = chain.get_header_info(block.header.prev_hash).height + 1  # type: ignore[union-attr]
-        block.txs[0] = coinbase_transaction(
-            height, cb.vout[0].script_pubkey, cb.vout[0].value, extranonce
+        block.txs[0] = _coinbase(
+            height_push, cb.vout[0].script_pubkey, cb.vout[0].value, extranonce
         )
         root, _ = merkle_root([tx.txid() for tx in block.txs])
         block.header.merkle_root = root
         block.header.nonce = 0
+
+
+def solve_block(block: Block, chain: Chain) -> Block:
+    """`solve_template` with the parameters of `chain` (a template built on it)."""
+    return solve_template(block, chain.params)
 
 
 def mine_block(

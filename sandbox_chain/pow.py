@@ -21,12 +21,37 @@ import queue
 import struct
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .block import BlockHeader
 
-if TYPE_CHECKING:
-    from .params import NetworkParams
+
+class PowParams(Protocol):
+    """The consensus parameters proof of work reads (`params.NetworkParams` has them all).
+
+    Named here rather than imported: `params` builds its genesis blocks with this module.
+    """
+
+    @property
+    def name(self) -> str:
+        """The network's name, for error messages."""
+
+    @property
+    def pow_limit(self) -> int:
+        """The easiest target allowed."""
+
+    @property
+    def pow_no_retargeting(self) -> bool:
+        """True when the difficulty never changes (regtest)."""
+
+    @property
+    def target_timespan(self) -> int:
+        """Seconds one retarget period should last."""
+
+    @property
+    def difficulty_adjustment_interval(self) -> int:
+        """Blocks per retarget period."""
+
 
 UINT256_MASK = (1 << 256) - 1
 NONCE_SPACE = 1 << 32  # the header's nonce is 4 bytes: at most 2**32 tries per header
@@ -88,7 +113,7 @@ def target_to_bits(target: int, negative: bool = False) -> int:
     return compact
 
 
-def check_proof_of_work(block_hash: bytes, bits: int, params: NetworkParams) -> bool:
+def check_proof_of_work(block_hash: bytes, bits: int, params: PowParams) -> bool:
     """True if `block_hash` (internal byte order) meets the target `bits` (CheckProofOfWork).
 
     The target itself must be sane: not negative, not zero, not overflowing, and no easier
@@ -136,7 +161,7 @@ def difficulty(bits: int) -> float:
     return diff
 
 
-def difficulty_adjustment_interval(params: NetworkParams) -> int:
+def difficulty_adjustment_interval(params: PowParams) -> int:
     """Blocks between two retargets: target timespan / target spacing (2016 on mainnet).
 
     The same as `params.difficulty_adjustment_interval` (Core's
@@ -145,9 +170,7 @@ def difficulty_adjustment_interval(params: NetworkParams) -> int:
     return params.difficulty_adjustment_interval
 
 
-def next_work_required(
-    last_bits: int, first_time: int, last_time: int, params: NetworkParams
-) -> int:
+def next_work_required(last_bits: int, first_time: int, last_time: int, params: PowParams) -> int:
     """Bits for the block after a retarget period (Core's CalculateNextWorkRequired).
 
     `first_time` is the time of the period's first block and `last_time` that of its last
@@ -209,7 +232,7 @@ def scan_nonces(prefix76: bytes, target: int, start: int, stop: int) -> int | No
     return None
 
 
-def _usable_target(header: BlockHeader, params: NetworkParams) -> int:
+def _usable_target(header: BlockHeader, params: PowParams) -> int:
     target, negative, overflow = bits_to_target(header.bits)
     if negative or overflow or target == 0 or target > params.pow_limit:
         raise ValueError(
@@ -220,7 +243,7 @@ def _usable_target(header: BlockHeader, params: NetworkParams) -> int:
 
 
 def solve_header(
-    header: BlockHeader, params: NetworkParams, *, max_tries: int | None = None
+    header: BlockHeader, params: PowParams, *, max_tries: int | None = None
 ) -> BlockHeader | None:
     """Search nonces from `header.nonce` upward; return the solved header, or None.
 
@@ -261,7 +284,7 @@ def _mining_worker(
 
 def solve_header_parallel(
     header: BlockHeader,
-    params: NetworkParams,
+    params: PowParams,
     *,
     processes: int = 2,
     max_tries: int | None = None,

@@ -26,12 +26,11 @@ from .encoding import encode_varint
 from .errors import ScriptError, ValidationError
 from .hashes import hash256
 from .input_check import SighashCache, verify_input
-from .params import NetworkParams
+from .params import COIN, NetworkParams
 from .pow import check_proof_of_work
 from .transaction import Transaction
 from .utxo import Coin, CoinsViewCache
 
-COIN = 100_000_000
 MAX_MONEY = 21_000_000 * COIN
 WITNESS_SCALE_FACTOR = 4
 MAX_BLOCK_WEIGHT = 4_000_000

@@ -31,7 +31,7 @@ from .address import decode_address
 from .bip32 import master_key_from_seed
 from .errors import ChainError
 from .keys import PrivateKey, PublicKey
-from .params import NetworkParams, get_params
+from .params import COIN, NetworkParams, get_params
 from .script import classify, multisig_script, p2pkh_script, push_data
 from .sighash import sign_input, sign_p2pkh_input
 from .transaction import OutPoint, Transaction, TxIn, TxOut
@@ -371,7 +371,7 @@ class Wallet:
         maturity = self.params.coinbase_maturity
         spendable, immature = [], 0
         for u in scan["unspents"]:
-            value = int(round(Decimal(str(u["amount"])) * 100_000_000))
+            value = int(round(Decimal(str(u["amount"])) * COIN))
             if u["coinbase"] and height + 1 - u["height"] < maturity:
                 immature += value
                 continue

@@ -12,6 +12,8 @@ import click
 from grader.cli import grade
 from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
+from web.commands import portal, submit, worker
+from web.quiz.cli import quiz
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +26,10 @@ main.add_command(chain)
 main.add_command(course)
 main.add_command(lab)
 main.add_command(grade)
+main.add_command(portal)
+main.add_command(worker)
+main.add_command(submit)
+main.add_command(quiz)
 
 
 @main.command()

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sandbox_chain.chainstate import Chain
-from sandbox_chain.cli import demo_key
 from sandbox_chain.encoding import hash_to_hex
 from sandbox_chain.hashes import hash160
+from sandbox_chain.keys import demo_key
 from sandbox_chain.miner import generate_to_script
 from sandbox_chain.params import REGTEST
 from sandbox_chain.script import p2pkh_script

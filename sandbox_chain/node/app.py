@@ -8,30 +8,26 @@ inside it, so only `/` is served.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .context import NodeContext
 from .rest import RestAPI
-from .rpc import Dispatcher
+from .rpc import blockchain, control, mining, net, rawtransaction
+from .rpc.dispatch import Dispatcher
 from .server import Request, Response, error_response
 
-if TYPE_CHECKING:
-    from .node import Node
 
-
-def build_dispatcher(node: Node) -> Dispatcher:
-    """Every RPC method the node serves, registered from the method modules."""
-    from . import rpc_blockchain, rpc_control, rpc_mining, rpc_net, rpc_rawtx
-
+def build_dispatcher(node: NodeContext) -> Dispatcher:
+    """Every RPC method the node serves: each method module's `COMMANDS`, bound to `node`."""
     dispatcher = Dispatcher()
-    for module in (rpc_blockchain, rpc_rawtx, rpc_mining, rpc_net, rpc_control):
-        module.register(dispatcher, node)
+    for module in (blockchain, rawtransaction, mining, net, control):
+        dispatcher.add(module.COMMANDS, node)
+    dispatcher.register("help", dispatcher.help, list(control.HELP_PARAMS), control.HELP_TEXT)
     return dispatcher
 
 
 class RPCApp:
     """Routes requests on the RPC port."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeContext) -> None:
         self.node = node
         self.dispatcher = build_dispatcher(node)
         self.rest = RestAPI(node)

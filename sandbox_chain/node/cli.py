@@ -14,14 +14,12 @@ from pathlib import Path
 
 import click
 
+from ..clioptions import datadir_option, network_option
 from ..errors import StorageError
+from ..params import COIN
 from ..wallet import WALLET_NAME, Wallet, WalletError, multisig_output
 from .client import RPCClient, RPCConnectionError
 from .rpc import RPCError
-
-DATADIR_HELP = "Data directory of the node (and of your wallet file)."
-# The same default as the other `lune chain` commands: the demo's chain.
-DEFAULT_DATADIR = ".lune/demo/chain"
 
 
 def _coins_to_sats(text: str) -> int:
@@ -29,7 +27,7 @@ def _coins_to_sats(text: str) -> int:
         value = Decimal(text)
     except InvalidOperation:
         raise click.BadParameter(f"{text!r} is not an amount in coins") from None
-    sats = value * 100_000_000
+    sats = value * COIN
     if sats != sats.to_integral_value() or sats <= 0:
         raise click.BadParameter(f"{text}: a positive amount with at most 8 decimals")
     return int(sats)
@@ -46,22 +44,6 @@ def _client(datadir: str, rpc_url: str | None, user: str | None, password: str |
         raise click.ClickException(str(exc)) from None
 
 
-_datadir_option = click.option(
-    "--datadir",
-    type=click.Path(file_okay=False),
-    default=DEFAULT_DATADIR,
-    show_default=True,
-    help=DATADIR_HELP,
-)
-_network_option = click.option(
-    "--network",
-    type=click.Choice(["regtest", "classroom"]),
-    default="regtest",
-    show_default=True,
-    help="Which sandbox network.",
-)
-
-
 def _node_options(f):
     """Options naming the node to talk to: its data directory, or a URL and credentials."""
     f = click.option("--rpcpassword", default=None, help="RPC password (with --rpc-url).")(f)
@@ -73,8 +55,8 @@ def _node_options(f):
 
 
 @click.command("node")
-@_datadir_option
-@_network_option
+@datadir_option
+@network_option
 @click.option(
     "--rpcport",
     type=click.IntRange(0, 65535),
@@ -148,7 +130,7 @@ def node_command(
     show_default=True,
     help="Parent directory of the nodes' data directories (node0, node1, ...).",
 )
-@_network_option
+@network_option
 def devnet_command(nodes: int, datadir: str, network: str) -> None:
     """Start a local network of connected nodes; print how to reach them; Ctrl-C stops all."""
     from .devnet import Devnet, DevnetError
@@ -175,7 +157,7 @@ def devnet_command(nodes: int, datadir: str, network: str) -> None:
 @click.command("faucet")
 @click.argument("address")
 @click.option("--amount", default=None, help="Coins to ask for (default: the node's setting).")
-@_datadir_option
+@datadir_option
 @_node_options
 def faucet_command(
     address: str,
@@ -186,7 +168,7 @@ def faucet_command(
     rpcpassword: str | None,
 ) -> None:
     """Ask a running node's faucet for sandbox coins."""
-    params = [address] if amount is None else [address, str(_coins_to_sats(amount) / 10**8)]
+    params = [address] if amount is None else [address, str(_coins_to_sats(amount) / COIN)]
     client = _client(datadir, rpc_url, rpcuser, rpcpassword)
     try:
         result = client.call("faucet", *params)
@@ -212,7 +194,7 @@ def _load(datadir: str) -> Wallet:
 
 
 @wallet_group.command("create")
-@_datadir_option
+@datadir_option
 @click.option(
     "--language",
     type=click.Choice(["english", "french"]),
@@ -227,7 +209,7 @@ def _load(datadir: str) -> Wallet:
     show_default=True,
     help="Length of the mnemonic.",
 )
-@_network_option
+@network_option
 def wallet_create(datadir: str, language: str, words: str, network: str) -> None:
     """Create a wallet with a new mnemonic and print it (write it down)."""
     path = _wallet_path(datadir)
@@ -242,10 +224,10 @@ def wallet_create(datadir: str, language: str, words: str, network: str) -> None
 
 
 @wallet_group.command("restore")
-@_datadir_option
+@datadir_option
 @click.option("--mnemonic", prompt="mnemonic", help="The words (prompted for if not given).")
 @click.option("--passphrase", default="", help="The optional BIP-39 passphrase.")
-@_network_option
+@network_option
 def wallet_restore(datadir: str, mnemonic: str, passphrase: str, network: str) -> None:
     """Restore a wallet from its mnemonic."""
     path = _wallet_path(datadir)
@@ -260,7 +242,7 @@ def wallet_restore(datadir: str, mnemonic: str, passphrase: str, network: str) -
 
 
 @wallet_group.command("address")
-@_datadir_option
+@datadir_option
 def wallet_address(datadir: str) -> None:
     """Print a new receiving address."""
     wallet = _load(datadir)
@@ -270,7 +252,7 @@ def wallet_address(datadir: str) -> None:
 
 
 @wallet_group.command("balance")
-@_datadir_option
+@datadir_option
 @_node_options
 def wallet_balance(
     datadir: str, rpc_url: str | None, rpcuser: str | None, rpcpassword: str | None
@@ -281,8 +263,8 @@ def wallet_balance(
         bal = wallet.balance(_client(datadir, rpc_url, rpcuser, rpcpassword))
     except (RPCError, RPCConnectionError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"spendable: {bal['spendable'] / 10**8:.8f}")
-    click.echo(f"immature:  {bal['immature'] / 10**8:.8f}")
+    click.echo(f"spendable: {bal['spendable'] / COIN:.8f}")
+    click.echo(f"immature:  {bal['immature'] / COIN:.8f}")
 
 
 @wallet_group.command("send")
@@ -295,7 +277,7 @@ def wallet_balance(
     show_default=True,
     help="Fee in satoshis per byte.",
 )
-@_datadir_option
+@datadir_option
 @_node_options
 def wallet_send(
     address: str,

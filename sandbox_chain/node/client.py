@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .rpc import RPCError
+from .config import COOKIE_NAME, NODE_INFO_NAME
+from .rpc.dispatch import RPCError
 
 
 class RPCConnectionError(Exception):
@@ -40,8 +41,8 @@ class RPCClient:
         """A client for the node running on `datadir` (reads node.json and .cookie)."""
         d = Path(datadir)
         try:
-            info = json.loads((d / "node.json").read_text())
-            user, _, password = (d / ".cookie").read_text().strip().partition(":")
+            info = json.loads((d / NODE_INFO_NAME).read_text())
+            user, _, password = (d / COOKIE_NAME).read_text().strip().partition(":")
         except (OSError, ValueError) as exc:
             raise RPCConnectionError(
                 f"no running node found in {d} (start one with `lune chain node --datadir {d}`)"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .client import RPCClient, RPCConnectionError
+from .config import COOKIE_NAME, NODE_INFO_NAME
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 20.0
@@ -71,7 +72,7 @@ class Devnet:
     def _start_one(self, i: int) -> DevnetNode:
         d = self.datadir / f"node{i}"
         d.mkdir(parents=True, exist_ok=True)
-        info_path = d / "node.json"
+        info_path = d / NODE_INFO_NAME
         cmd = [
             sys.executable,
             "-m",
@@ -97,7 +98,7 @@ class Devnet:
             try:
                 info = json.loads(info_path.read_text())
                 if info.get("pid") == proc.pid:
-                    user, _, password = (d / ".cookie").read_text().strip().partition(":")
+                    user, _, password = (d / COOKIE_NAME).read_text().strip().partition(":")
                     node = DevnetNode(d, proc, info["rpc_url"], info["port"], user, password)
                     node.client().call("getblockcount")
                     return node

@@ -15,28 +15,28 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from ..chainstate import Chain
 from ..errors import ValidationError
 from ..keys import PrivateKey
+from ..params import COIN
 from ..script import p2pkh_script
 from ..wallet import Coin as WalletCoin
 from ..wallet import WalletError, build_transaction, chain_coins, write_file_atomic
-from .rpc import (
+from .chainaccess import ChainAccess
+from .mining import mine_one
+from .rpc.dispatch import (
     RPC_INVALID_PARAMETER,
     RPC_MISC_ERROR,
     RPC_VERIFY_REJECTED,
     RPC_WALLET_INSUFFICIENT_FUNDS,
     RPCError,
 )
-
-if TYPE_CHECKING:
-    from ..chainstate import Chain
-    from .node import Node
+from .rpc.util import output_script
 
 KEY_NAME = "faucet.wif"
 DB_NAME = "faucet.sqlite"
-MAX_PAYMENT = 100 * 100_000_000
+MAX_PAYMENT = 100 * COIN
 FAUCET_FEE_RATE = 2  # satoshis per byte: above the 1 sat/B relay minimum
 
 
@@ -52,7 +52,7 @@ class FaucetError(Exception):
 class Faucet:
     """Pays sandbox coins from the node's faucet key."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: ChainAccess) -> None:
         self.node = node
         self.lock = threading.Lock()
         self.key: PrivateKey | None = None
@@ -109,8 +109,6 @@ class Faucet:
         Raises `FaucetError` for a bad address or amount, a rate-limited address, or an empty
         faucet on a network where it cannot refill itself.
         """
-        from .rpc_mining import mine_one, output_script
-
         params = self.node.params
         value = self.node.config.faucet_amount if amount is None else amount
         try:  # an address, or the raw(HEX) descriptor of a script without one (bare multisig)
@@ -119,7 +117,7 @@ class Faucet:
             raise FaucetError(err.code, err.message) from None
         if not 0 < value <= MAX_PAYMENT:
             raise FaucetError(
-                RPC_INVALID_PARAMETER, f"amount must be between 0 and {MAX_PAYMENT // 10**8} coins"
+                RPC_INVALID_PARAMETER, f"amount must be between 0 and {MAX_PAYMENT // COIN} coins"
             )
         with self.lock:
             if self.db is None:

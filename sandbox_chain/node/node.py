@@ -3,13 +3,15 @@
 Modelled on Bitcoin Core's `bitcoind` (`init.cpp`): start-up opens the data directory, writes the
 RPC cookie (`.cookie`, `__cookie__:<random hex>`, mode 0600, as `-rpccookiefile`), binds the RPC
 port on 127.0.0.1 unless told otherwise, connects to the peers given with `--connect`; a clean
-shutdown (SIGINT, SIGTERM or the `stop` RPC) stops the servers and peers, saves the mempool,
-closes the chain database and removes the cookie.
+shutdown (SIGINT, SIGTERM or the `stop` RPC) stops the servers and peers, closes the chain
+database (which saves the mempool in it, see `chainstate`) and removes the cookie.
 
 SQLite wants one writer and a connection used from one thread, so every call into the `Chain`
 goes through `Node.chain_call`, which runs it on the single `chain` thread (Core's `cs_main`,
-made structural). Blocks and transactions accepted through any door (RPC, P2P, the faucet) go
-through `Node.submit_block` / `Node.accept_tx`, which also announce them to the peers.
+made structural; see `chainaccess`). Blocks and transactions accepted through any door (RPC,
+P2P, the faucet) go through `Node.submit_block` / `Node.accept_tx`, which also announce them
+to the peers. `Node` implements `context.NodeContext`, the interface the RPC methods, REST,
+P2P and the faucet depend on: none of them imports this module.
 """
 
 from __future__ import annotations
@@ -23,56 +25,32 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..block import Block
 from ..chainstate import Chain
-from ..errors import ChainError, ParseError, ValidationError
-from ..params import NetworkParams, get_params
-from ..transaction import Transaction
+from ..errors import ChainError
 from ..wallet import write_file_atomic
-from .server import DEFAULT_MAX_BODY, HTTPService
+from .app import RPCApp
+from .chainaccess import ChainGate
+from .config import COOKIE_NAME, COOKIE_USER, NODE_INFO_NAME, NodeConfig
+from .faucet import Faucet
+from .p2p import PeerManager
+from .p2p_app import P2PApp
+from .server import HTTPService
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-COOKIE_NAME = ".cookie"
-COOKIE_USER = "__cookie__"
-NODE_INFO_NAME = "node.json"  # ports and pid of the running node, for tools and tests
-MEMPOOL_NAME = "mempool.dat"  # hex transactions, one a line, saved at clean shutdown
-USER_AGENT = "/lune-node:0.1.0/"
-PROTOCOL_VERSION = 70016
+__all__ = ["Node", "NodeConfig", "curl_example", "start_node"]
 
 
-@dataclass
-class NodeConfig:
-    """Everything `lune chain node` can be told. Ports 0 mean "any free port"."""
-
-    datadir: Path
-    network: str = "regtest"
-    rpcport: int | None = None  # None: the network's default (18443 on regtest)
-    port: int | None = None  # P2P port; None: the network's default (18444 on regtest)
-    bind: str = "127.0.0.1"
-    connect: list[str] = field(default_factory=list)
-    rpcuser: str | None = None
-    rpcpassword: str | None = None
-    max_body: int = DEFAULT_MAX_BODY
-    faucet_amount: int = 10 * 100_000_000  # satoshis paid by default
-    faucet_interval: float = 3600.0  # seconds between two payments to the same address
-    sync_interval: float = 2.0  # seconds between two catch-up polls of each peer
-
-    @property
-    def params(self) -> NetworkParams:
-        """The consensus parameters of the configured network."""
-        return get_params(self.network)
-
-
-class Node:
+class Node(ChainGate):
     """A running node. `start()` brings it up, `stop()` brings it down cleanly (idempotent)."""
 
     def __init__(self, config: NodeConfig) -> None:
+        super().__init__()  # the listeners told about new tips / mempool transactions
         self.config = config
         self.params = config.params
         self.datadir = Path(config.datadir)
@@ -88,12 +66,6 @@ class Node:
         self._own_files: list[Path] = []
         self.rpc_service: HTTPService | None = None
         self.p2p_service: HTTPService | None = None
-        # Listeners told about every new tip / mempool transaction (P2P relay subscribes).
-        self.on_block: list[Callable[[bytes, Any], None]] = []
-        self.on_tx: list[Callable[[bytes, Any], None]] = []
-        from .faucet import Faucet
-        from .p2p import PeerManager
-
         self.peers = PeerManager(self)
         self.faucet = Faucet(self)
 
@@ -109,68 +81,19 @@ class Node:
 
         return self._executor.submit(run).result()
 
-    def submit_block(self, block: Block, source: Any = None) -> str:
-        """Validate and store a block; announce the new tip to peers if it moved.
-
-        Returns the chain's verdict ("accepted", "duplicate", "orphan", "side-chain" …);
-        raises `ValidationError` for an invalid block. After a reorg, the transactions of the
-        abandoned blocks that went back to the mempool are announced as well: a peer that
-        followed the same reorg from elsewhere (or never saw them) would not relay them again.
-        """
-
-        def run(chain: Chain) -> tuple[str, bytes, bytes, list[bytes]]:
-            before = chain.tip
-            # Only a block off our tip can start a reorg; extending the tip (the common case)
-            # skips the mempool snapshot.
-            pool = chain.mempool.snapshot() if block.header.prev_hash != before else None
-            verdict = chain.submit_block(block)
-            returned: list[bytes] = []
-            if pool is not None and chain.tip != before:
-                returned = [t for t in chain.mempool.txids() if t not in pool]
-            return verdict, before, chain.tip, returned
-
-        verdict, before, after, returned = self.chain_call(run)
-        if after != before:
-            for listener in self.on_block:
-                listener(after, source)
-        for txid in returned:
-            for listener in self.on_tx:
-                listener(txid, None)
-        return verdict
-
-    def accept_tx(
-        self,
-        tx: Transaction,
-        source: Any = None,
-        precheck: Callable[[Chain], bool] | None = None,
-    ) -> bytes:
-        """Put a transaction in the mempool (raising `ValidationError`) and announce it.
-
-        `precheck(chain)`, run first in the same chain-thread call, may raise, or return True
-        to skip acceptance (the transaction is already there: nothing to announce).
-        """
-
-        def run(chain: Chain) -> tuple[bytes, bool]:
-            if precheck is not None and precheck(chain):
-                return tx.txid(), False
-            return chain.accept_to_mempool(tx), True
-
-        txid, added = self.chain_call(run)
-        if added:
-            for listener in self.on_tx:
-                listener(txid, source)
-        return txid
+    @property
+    def p2p_port(self) -> int:
+        """The port P2P listens on (0 before it is bound)."""
+        return self.p2p_service.port if self.p2p_service else 0
 
     # --- life cycle -------------------------------------------------------------------------
 
     def start(self) -> None:
         """Open the chain, write the cookie, bind the servers and connect to peers."""
-        from .app import RPCApp
-        from .p2p_app import P2PApp
-
         self.datadir.mkdir(parents=True, exist_ok=True)
         self.chain = self._executor.submit(Chain.open, self.datadir, self.params).result()
-        self._load_mempool()
+        # Chain.open re-validated the mempool saved at the last clean stop.
+        log.info("reloaded %d mempool transactions", self.chain_call(lambda c: len(c.mempool)))
         credentials: list[tuple[str, str]] = []
         if self.config.rpcpassword is not None:
             credentials.append((self.config.rpcuser or "", self.config.rpcpassword))
@@ -217,7 +140,7 @@ class Node:
         self.stop_event.set()
 
     def stop(self) -> None:
-        """Stop peers and servers, save the mempool, close the chain, remove the cookie."""
+        """Stop peers and servers, close the chain (saving its mempool), remove the cookie."""
         with self._stop_lock:
             if self._stopped:
                 return
@@ -230,10 +153,9 @@ class Node:
         self.faucet.close()
         if self.chain is not None:
             try:
-                self._save_mempool()
-            except (OSError, ChainError):
-                log.exception("could not save the mempool")
-            self._executor.submit(self.chain.close).result()
+                self._executor.submit(self.chain.close).result()
+            except ChainError:
+                log.exception("could not close the chain cleanly (the mempool may be lost)")
             self.chain = None
         self._executor.shutdown(wait=True)
         for path in self._own_files:
@@ -262,30 +184,6 @@ class Node:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-    # --- mempool persistence (Core's mempool.dat, as plain hex lines) ---------------------
-
-    def _save_mempool(self) -> None:
-        def collect(chain: Chain) -> list[str]:
-            return [chain.mempool.get(txid).serialize().hex() for txid in chain.mempool.txids()]
-
-        lines = self.chain_call(collect)
-        write_file_atomic(self.datadir / MEMPOOL_NAME, "\n".join(lines).encode())
-
-    def _load_mempool(self) -> None:
-        path = self.datadir / MEMPOOL_NAME
-        if not path.exists():
-            return
-        loaded = 0
-        for line in path.read_text().split():
-            try:
-                tx = Transaction.parse(bytes.fromhex(line))
-                self.chain_call(lambda chain, tx=tx: chain.accept_to_mempool(tx))
-                loaded += 1
-            except (ValueError, ParseError, ValidationError):
-                continue  # mined meanwhile, or conflicting: Core drops those too
-        path.unlink()
-        log.info("reloaded %d mempool transactions", loaded)
 
 
 def start_node(config: NodeConfig) -> Node:

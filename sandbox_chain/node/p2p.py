@@ -35,15 +35,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..block import Block
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError, ParseError, ValidationError
 from ..transaction import Transaction
-
-if TYPE_CHECKING:
-    from .node import Node
+from .chainaccess import ChainAccess
+from .config import USER_AGENT
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ class PeerError(Exception):
 class PeerManager:
     """Peers, the handshake, relay and catch-up: two worker threads and bounded queues."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: ChainAccess) -> None:
         self.node = node
         self.nonce = secrets.randbits(63)
         self.peers: dict[str, Peer] = {}
@@ -187,8 +186,8 @@ class PeerManager:
             "genesis": hash_to_hex(self.node.params.genesis_hash),
             "height": height,
             "tip": hash_to_hex(tip),
-            "port": self.node.p2p_service.port if self.node.p2p_service else 0,
-            "user_agent": "/lune-node:0.1.0/",
+            "port": self.node.p2p_port,
+            "user_agent": USER_AGENT,
             "nonce": self.nonce,
         }
 
@@ -230,7 +229,7 @@ class PeerManager:
     def _http(self, peer_addr: str, method: str, path: str, body: Any = None) -> bytes:
         """One request to a peer's P2P port over a kept-alive connection; PeerError on failure."""
         data = None if body is None else json.dumps(body).encode()
-        port = self.node.p2p_service.port if self.node.p2p_service else 0
+        port = self.node.p2p_port
         headers = {
             "Content-Type": "application/json",
             "X-Lune-Port": str(port),

@@ -8,20 +8,18 @@ cost misbehaviour points (`PeerManager.misbehaving`).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..encoding import hash_to_hex, hex_to_hash
+from .context import NodeContext
 from .p2p import _HASH, MAX_GETBLOCKS, MAX_PEERS, _parse_hashes
 from .server import Request, Response, error_response, json_response
-
-if TYPE_CHECKING:
-    from .node import Node
 
 
 class P2PApp:
     """The P2P port: answers the messages in the module docstring."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: NodeContext) -> None:
         self.node = node
         self.peers = node.peers
 

@@ -13,19 +13,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from ..address import decode_address
 from ..chainstate import Chain
 from ..encoding import hash_to_hex, hex_to_hash
 from ..errors import ChainError
+from .chainaccess import ChainAccess
 from .jsonfmt import amount, block_json, chain_tip_json, tx_json
-from .rpc_blockchain import blockchain_info
+from .rpc.blockchain import blockchain_info
 from .server import Request, Response, error_response, json_response
-
-if TYPE_CHECKING:
-    from .node import Node
 
 MAX_BLOCKS_PAGE = 100
 MAX_HISTORY = 1000
@@ -61,7 +59,7 @@ def _int(text: str | None, what: str, default: int, lo: int, hi: int) -> int:
 class RestAPI:
     """Routes `GET /rest/...` requests to handlers running on the chain thread."""
 
-    def __init__(self, node: Node) -> None:
+    def __init__(self, node: ChainAccess) -> None:
         self.node = node
         self.params = node.params
         # (path template, handler): "{name}" matches one path segment.

@@ -45,7 +45,50 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path):
         (["chain", "block", "99", *cd], "no block at height 99"),
         (["chain", "submit", "00", *cd], "not a transaction"),
         (["chain", "mine", "--address", "nonsense", *cd], "not a regtest address"),
-        (["chain", "send", "--to", OTHER_ADDRESS, "--amount", "5", *cd], "spendable sat"),
+        (["chain", "send", "--to", OTHER_ADDRESS, "--amount", "5", *cd], "sat spendable"),
     ]:
         result = _run(*args)
         assert result.exit_code != 0 and message in result.output, (args, result.output)
+
+
+def test_send_leaves_change_below_the_dust_limit_to_the_miner(tmp_path):
+    # The wallet's rule (wallet.build_transaction): a change output nobody would spend is not
+    # made, since the mempool refuses it as "dust"; the amount above the fee goes to the miner.
+    cd = ["--datadir", str(tmp_path / "c")]
+    assert _run("chain", "mine", "--blocks", "101", *cd).exit_code == 0
+    coin = 50 * 10**8  # each mature coin is one 50-coin coinbase output
+    for amount in (coin - 10_100, coin - 552):
+        sent = _run("chain", "send", "--to", OTHER_ADDRESS, "--amount", str(amount), *cd)
+        assert sent.exit_code == 0, sent.output
+        shown = _run("chain", "tx", sent.output.strip(), *cd).output
+        assert f"out 0: {amount} sat" in shown
+        change = [line for line in shown.splitlines() if "out 1:" in line]
+        assert not change or int(change[0].split()[2]) >= 546, shown
+
+
+def _options(name: str) -> dict[tuple[str, ...], tuple[object, str | None]]:
+    """(command path) → (default, help) of its `name` option, over every `lune chain` command."""
+    import click
+
+    from sandbox_chain.cli import chain
+
+    found = {}
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> None:
+        for param in command.params:
+            if isinstance(param, click.Option) and name in param.opts:
+                found[path] = (param.default, param.help)
+        for sub_name, sub in getattr(command, "commands", {}).items():
+            walk(sub, (*path, sub_name))
+
+    walk(chain, ("chain",))
+    return found
+
+
+def test_datadir_and_network_mean_the_same_in_every_chain_command():
+    # One definition of each option: `lune chain info --help` and `lune chain node --help`
+    # describe them alike. The devnet's --datadir is another thing (the parent of its nodes').
+    datadirs = {p: v for p, v in _options("--datadir").items() if p != ("chain", "devnet")}
+    assert len(datadirs) >= 10 and len(set(datadirs.values())) == 1, datadirs
+    networks = _options("--network")
+    assert len(networks) >= 8 and len(set(networks.values())) == 1, networks

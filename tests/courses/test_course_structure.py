@@ -42,6 +42,7 @@ CONTRACT_IDS = [
     "04-keys-signatures",
     "05-addresses",
     "06-transactions-utxo",
+    "07-nodes-consensus",
 ]
 
 

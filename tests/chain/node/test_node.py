@@ -61,3 +61,66 @@ def test_a_new_ban_forgets_the_expired_ones():
     peers.banned.update({f"127.0.0.1:{port}": expired for port in range(1, 51)})
     peers.misbehaving("127.0.0.1:99", p2p.BAN_SCORE, "test")
     assert list(peers.banned) == ["127.0.0.1:99"]
+
+
+def _spend(coinbase: Transaction, value: int) -> Transaction:
+    tx = Transaction(2, [TxIn(OutPoint(coinbase.txid(), 0), b"")], [TxOut(value, OTHER)], 0)
+    sign_p2pkh_input(tx, 0, KEY, SCRIPT)
+    return tx
+
+
+def test_a_restart_reloads_the_whole_mempool_from_one_store(tmp_path, caplog):
+    # The pool is kept in one place (the chain database, written in one transaction at a
+    # clean stop), so a restart brings back every transaction and says so.
+    config = NodeConfig(datadir=tmp_path / "node", rpcport=0, port=0)
+    node = Node(config)
+    node.start()
+    try:
+        node.chain_call(lambda c: generate_to_script(c, SCRIPT, 102))
+        coinbases = node.chain_call(
+            lambda c: [c.get_block(c.get_block_hash(h)).txs[0] for h in (1, 2)]
+        )
+        txids = {node.accept_tx(_spend(cb, 10**9)) for cb in coinbases}
+    finally:
+        node.stop()
+    assert sorted(p.name for p in config.datadir.iterdir() if "mempool" in p.name) == []
+    caplog.set_level("INFO", logger="sandbox_chain.node.node")
+    again = Node(config)
+    again.start()
+    try:
+        assert set(again.chain_call(lambda c: c.mempool.txids())) == txids
+    finally:
+        again.stop()
+    assert "reloaded 2 mempool transactions" in caplog.text
+
+
+class _ThreadRecordingChain:
+    """A real `Chain` that notes which thread touches it (the node's one-writer rule)."""
+
+    def __init__(self, chain: Chain) -> None:
+        self._chain = chain
+        self.threads: set[str] = set()
+
+    def __getattr__(self, name: str):
+        import threading
+
+        self.threads.add(threading.current_thread().name)
+        return getattr(self._chain, name)
+
+
+def test_mining_touches_the_chain_only_on_the_chain_thread(tmp_path):
+    from sandbox_chain.node import mining
+
+    node = Node(NodeConfig(datadir=tmp_path / "node", rpcport=0, port=0))
+    node.start()
+    try:
+        recording = _ThreadRecordingChain(node.chain)
+        node.chain = recording  # type: ignore[assignment]
+        block = mining.mine_one(node, SCRIPT)
+        assert node.chain_call(lambda c: c.tip) == block.hash()
+        assert recording.threads and all(t.startswith("chain") for t in recording.threads), (
+            recording.threads
+        )
+    finally:
+        node.chain = recording._chain
+        node.stop()

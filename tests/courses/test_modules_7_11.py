@@ -1,0 +1,103 @@
+"""Modules 07–11: their trusted checks trace back to published sources, and their notebooks keep
+the course's habits (a figure, hidden tests announced as such).
+
+`lune course check` proves the solutions satisfy the checks files; these tests prove the checks
+files say what the sources say: the whitepaper's tables, BIP vectors, the regulation texts.
+Static reads only, no kernels.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from coursekit import COURSE
+
+MODULES = sorted(
+    p.name for p in (COURSE / "source").iterdir() if p.is_dir() and "07" <= p.name[:2] <= "11"
+)
+
+
+def _checks(module: str) -> dict:
+    return json.loads((COURSE / "checks" / f"{module}.json").read_text())
+
+
+def _cases(module: str, function: str) -> list[dict]:
+    (ex,) = [e for e in _checks(module)["exercises"] if e["function"] == function]
+    return ex["cases"]
+
+
+def _notebook(module: str):
+    return nbformat.read(COURSE / "source" / module / f"{module}.ipynb", as_version=4)
+
+
+def test_the_new_modules_are_in_the_course():
+    assert MODULES[:1] == ["07-nodes-consensus"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_exercise_has_sourced_cases_and_matching_cells(module):
+    spec = _checks(module)
+    assert spec["module"] == module
+    nb = _notebook(module)
+    grade_ids = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+    assert len(spec["exercises"]) >= 3
+    for ex in spec["exercises"]:
+        fn = ex["function"]
+        assert ex["cells"] == [f"{fn}_visible", f"{fn}_hidden"]
+        assert set(ex["cells"]) <= grade_ids
+        assert len(ex["cases"]) >= 3, fn
+        assert all(case.get("source") for case in ex["cases"]), fn
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_hidden_tests_say_they_run_only_at_grading_and_a_figure_is_drawn(module):
+    nb = _notebook(module)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if grade_id.endswith("_hidden"):
+            visible_part = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            assert "run only at grading" in visible_part, f"{module}: {grade_id}"
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert "display(SVG(" in code, f"{module}: no figure drawn"
+
+
+# --- module 07 -------------------------------------------------------------------------------
+
+# S. Nakamoto, "Bitcoin: A Peer-to-Peer Electronic Cash System" (2008), §11, as printed.
+WHITEPAPER_Q = {
+    0.1: {0: 1.0, 1: 0.2045873, 2: 0.0509779, 3: 0.0131722, 4: 0.0034552, 5: 0.0009137},
+    0.3: {0: 1.0, 5: 0.1773523, 10: 0.0416605, 15: 0.0101008, 20: 0.0024804, 35: 0.0000379},
+}
+WHITEPAPER_Z = {0.10: 5, 0.15: 8, 0.20: 11, 0.25: 15, 0.30: 24, 0.35: 41, 0.40: 89, 0.45: 340}
+
+
+def test_module7_attacker_cases_are_the_whitepaper_tables():
+    for case in _cases("07-nodes-consensus", "attacker_success"):
+        q, z = case["args"]
+        if q < 0.5:
+            assert WHITEPAPER_Q[q][z] == case["expected"]
+        else:
+            assert case["expected"] == 1.0
+    for case in _cases("07-nodes-consensus", "min_confirmations"):
+        assert WHITEPAPER_Z[case["args"][0]] == case["expected"]
+
+
+def test_module7_block_work_cases_match_published_chainwork():
+    cases = {c["args"][0]: c["expected"] for c in _cases("07-nodes-consensus", "block_work")}
+    # Bitcoin Core getblockheader: mainnet genesis chainwork 0x100010001, regtest genesis 0x02.
+    assert cases[0x1D00FFFF] == 0x100010001
+    assert cases[0x207FFFFF] == 2
+    # A harder target is worth more work.
+    assert cases[0x1D00D86A] > cases[0x1D00FFFF]
+
+
+def test_module7_network_outcomes_follow_most_work():
+    for case in _cases("07-nodes-consensus", "partition_and_reconnect"):
+        a, b = case["args"]
+        want = case["expected"]
+        assert want["agree"] is (a != b)
+        assert want["heights"] == [10 + max(a, b)] * 2
+        assert want["branches"] == (["a", "a"] if a > b else ["b", "b"] if b > a else ["a", "b"])
+        assert want["reorg_depths"] == [a if b > a else 0, b if a > b else 0]

@@ -1,0 +1,23 @@
+"""The portal's tables, one module per area; importing this package registers them all."""
+
+from web.models.courses import Cohort, CohortInstructor, Course, DueDate, Enrollment, Module
+from web.models.ops import WorkerHeartbeat
+from web.models.submissions import GradingResult, ScoreOverride, Submission
+from web.models.users import ApiToken, LoginSession, OneTimeToken, User
+
+__all__ = [
+    "ApiToken",
+    "Cohort",
+    "CohortInstructor",
+    "Course",
+    "DueDate",
+    "Enrollment",
+    "GradingResult",
+    "LoginSession",
+    "Module",
+    "OneTimeToken",
+    "ScoreOverride",
+    "Submission",
+    "User",
+    "WorkerHeartbeat",
+]

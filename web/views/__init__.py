@@ -1,0 +1,12 @@
+"""One blueprint per area; `register_blueprints` mounts them all."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from web.views import admin, api, auth, explorer, instruct, learn, submissions, wallet
+
+    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet):
+        app.register_blueprint(module.bp)
