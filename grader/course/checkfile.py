@@ -148,15 +148,18 @@ def _case(raw: Any, where: str) -> Case:
     unknown = set(raw) - {"args", "kwargs", "expected", "source", "tolerance"}
     if unknown:
         raise ChecksFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    # Every value in its canonical form (lowercase hex bytes): what the sandbox's encoding
+    # produces, so grading and the course check compare the same thing. A value the
+    # encoding cannot produce (NaN, infinity) could never compare equal: refused.
+    plain = []
     for name, value in (("args", args), ("kwargs", kwargs), ("expected", raw["expected"])):
-        # Only values the sandbox's encoding can produce can ever be compared equal.
         try:
-            plain = encode_value(decode_value(value)) == value
+            plain.append(encode_value(decode_value(value)))
         except (Unencodable, ValueError):
-            plain = False
-        if not plain:
-            raise ChecksFileError(f'{where}: "{name}" is not a plain JSON value: {value!r:.80}')
-    return Case(args, kwargs, raw["expected"], tolerance, source)
+            raise ChecksFileError(
+                f'{where}: "{name}" is not a plain JSON value: {value!r:.80}'
+            ) from None
+    return Case(plain[0], plain[1], plain[2], tolerance, source)
 
 
 def run_solution_cases(notebook: Path, checks: Path, timeout: float = 120.0) -> dict:
