@@ -13,6 +13,7 @@ from grader.cli import grade
 from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
 from web.commands import portal, submit, worker
+from web.credentials.cli import cert
 from web.quiz.cli import quiz
 
 
@@ -26,6 +27,7 @@ main.add_command(chain)
 main.add_command(course)
 main.add_command(lab)
 main.add_command(grade)
+main.add_command(cert)
 main.add_command(portal)
 main.add_command(worker)
 main.add_command(submit)
@@ -41,11 +43,15 @@ main.add_command(quiz)
     help="Where the demo keeps its chain and portal data.",
 )
 @click.option("--blocks", type=click.IntRange(1, 1000), default=10, show_default=True)
-def demo(datadir: str, blocks: int) -> None:
+@click.option("--chain-only", is_flag=True, help="Only the chain and its node, no portal.")
+def demo(datadir: str, blocks: int, chain_only: bool) -> None:
     """Set up and run the platform on embedded defaults."""
     from web.demo import run_demo
 
-    run_demo(datadir, blocks=blocks, echo=click.echo)
+    try:
+        run_demo(datadir, blocks=blocks, echo=click.echo, chain_only=chain_only)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover
