@@ -45,12 +45,15 @@ demo: $(STAMP) translations
 
 test: $(STAMP) translations system-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/build/site
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

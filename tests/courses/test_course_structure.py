@@ -43,6 +43,8 @@ CONTRACT_IDS = [
     "05-addresses",
     "06-transactions-utxo",
     "07-nodes-consensus",
+    "08-wallets",
+    "09-custody-security",
 ]
 
 

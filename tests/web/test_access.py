@@ -107,6 +107,18 @@ TABLE: dict[str, tuple[int, ...]] = {
     "GET /certificates/issued": (LOGIN, 403, 403, 403, 200, 200, 200),
     "POST /certificates/anchor": (LOGIN, 403, 403, 403, 503, 503, 503),
     "POST /certificates/<cert_id>/status": (LOGIN, 404, 404, 404, 400, 404, 400),
+    # Explorer and wallet: everyone signed in. No node runs in this test, so a user who passes
+    # the access check gets the 503 page. The wallet URLs name no user: each shows or pays the
+    # signed-in user's own wallet only (tests/web/test_wallet.py checks that A never sees B's).
+    "GET /explorer/": (LOGIN,) + (503,) * 6,
+    "GET /explorer/search": (LOGIN,) + (503,) * 6,
+    "GET /explorer/block/<key>": (LOGIN,) + (503,) * 6,
+    "GET /explorer/tx/<key>": (LOGIN,) + (503,) * 6,
+    "GET /explorer/address/<key>": (LOGIN,) + (503,) * 6,
+    "GET /explorer/mempool": (LOGIN,) + (503,) * 6,
+    "GET /explorer/tips": (LOGIN,) + (503,) * 6,
+    "GET /wallet/": (LOGIN,) + (503,) * 6,
+    "POST /wallet/faucet": (LOGIN,) + (503,) * 6,
 }
 
 
@@ -151,6 +163,7 @@ def objects(app, world):
         "code": "fr",
         "fmt": "csv",
         "filename": "css/lune.css",
+        "key": "00" * 32,  # a block hash / txid for the explorer's pages
     }
 
 

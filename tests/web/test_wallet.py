@@ -106,7 +106,7 @@ def devnode(tmp_path_factory):
 
 def _portal(app_factory, **config):
     """(app, client, sign_in): `sign_in(email)` creates a learner, signs in, returns its id."""
-    from conftest import Auth
+    from portalkit import Auth
 
     app = app_factory(**config)
     client = app.test_client()
@@ -136,7 +136,7 @@ def portal(app_factory, devnode):
 
 
 def _press(client):
-    from conftest import csrf_token
+    from portalkit import csrf_token
 
     return client.post("/wallet/faucet", data={"csrf_token": csrf_token(client, "/wallet/")})
 

@@ -47,7 +47,7 @@ def node_client() -> Iterator[NodeClient]:
             yield client
     except ExplorerError as err:
         raise ServiceError(_(err.msgid, **err.params), err.status) from None
-    except (NodeUnavailable, ValueError, RPCError) as err:
+    except (NodeUnavailable, RPCError) as err:
         current_app.logger.warning("sandbox node unavailable: %s", err)
         raise Unavailable(
             _(
