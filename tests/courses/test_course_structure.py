@@ -44,6 +44,7 @@ CONTRACT_IDS = [
     "06-transactions-utxo",
     "07-nodes-consensus",
     "08-wallets",
+    "09-custody-security",
 ]
 
 
