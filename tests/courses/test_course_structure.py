@@ -45,6 +45,7 @@ CONTRACT_IDS = [
     "07-nodes-consensus",
     "08-wallets",
     "09-custody-security",
+    "10-regulation-fr-eu",
 ]
 
 

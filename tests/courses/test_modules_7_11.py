@@ -182,3 +182,21 @@ def test_module9_shamir_shares_are_wikipedias_polynomial():
         if prime == 1613:
             assert all(y == (1234 + 166 * x + 94 * x * x) % 1613 for x, y in shares)
             assert case["expected"] == 1234
+
+
+# --- module 10 -------------------------------------------------------------------------------
+
+
+def test_module10_every_case_cites_its_article():
+    for ex in _checks("10-regulation-fr-eu")["exercises"]:
+        for case in ex["cases"]:
+            assert re.search(r"\bart\. [LR]?\.?\d", case["source"]), (ex["function"], case)
+
+
+def test_module10_mica_letters_are_the_ten_services():
+    letters = {
+        letter
+        for case in _cases("10-regulation-fr-eu", "casp_services")
+        for letter in case["expected"]
+    }
+    assert letters <= set("abcdefghij")
