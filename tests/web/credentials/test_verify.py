@@ -301,3 +301,37 @@ def test_re_anchoring_a_batch_gives_valid_proofs(issuer, chain):
     )
     assert len(again[0]["proof"]) == 2
     assert issuer.verify(again[0], chain).ok
+
+
+def _leaf_paths(node, path=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaf_paths(value, (*path, key))
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from _leaf_paths(value, (*path, n))
+    else:
+        yield path
+
+
+def test_any_changed_field_fails_and_nothing_raises(issuer, chain, anchored):
+    doc = anchored[0][0]
+    body = {k: v for k, v in doc.items() if k != "proof"}
+    count = 0
+    for path in _leaf_paths(body):
+        for value in ("x", None, [1]):
+            changed = copy.deepcopy(doc)
+            node = changed
+            for key in path[:-1]:
+                node = node[key]
+            if node[path[-1]] == value:
+                continue
+            node[path[-1]] = value
+            report = issuer.verify(changed, chain)  # a report, never an exception
+            assert not report.ok, f"{path} = {value!r} still verifies"
+            count += 1
+    assert count > 100
+    # Garbage in the proofs is reported too, never raised.
+    for proof_value in (None, 5, "x", {"a": 1}, [None]):
+        changed = copy.deepcopy(doc) | {"proof": proof_value}
+        assert not issuer.verify(changed, chain).ok
