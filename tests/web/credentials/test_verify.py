@@ -107,6 +107,19 @@ def test_a_compromised_key_is_only_trusted_where_the_anchor_predates_the_revocat
     assert name == "issuer_key" and "the anchor is dated" in message
 
 
+def test_only_the_issuers_own_anchor_dates_a_revoked_keys_signature(issuer, chain):
+    issuer.add_key("key-2", ISSUED + timedelta(days=2))
+    signed = [issuer.sign(issuer.credential("t@example.org"))]
+    docs, _ = issuer.anchor(chain, signed, key=OUTSIDER_KEY)  # the thief anchors it himself
+    mine(chain)
+    issuer.profile.revoke_key(issuer.key_id, ISSUED + timedelta(days=400), "laptop stolen")
+    report = issuer.verify(docs[0], chain)
+    assert report.step("issuer_key").message.endswith(
+        "no valid anchor proves this signature came before"
+    )
+    assert not report.step("issuing_address").ok
+
+
 def test_a_wrong_merkle_path(issuer, chain, anchored):
     doc = copy.deepcopy(anchored[0][0])
     proof, receipt = _receipt(doc)
