@@ -12,11 +12,23 @@ def register_blueprints(app: Flask) -> None:
         auth,
         certificates,
         explorer,
+        health,
         instruct,
         learn,
         submissions,
         wallet,
     )
 
-    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet, certificates):
+    for module in (
+        auth,
+        learn,
+        submissions,
+        instruct,
+        admin,
+        api,
+        explorer,
+        wallet,
+        certificates,
+        health,
+    ):
         app.register_blueprint(module.bp)
