@@ -56,10 +56,11 @@ def issuer_path() -> Path:
 
 
 def issuer_dir() -> IssuerDir:
-    """The issuer directory, or 503 if nobody has set the issuer up."""
+    """The issuer directory; 404 if nobody has set the issuer up (there is no such document yet:
+    nothing is down)."""
     d = IssuerDir(issuer_path())
     if not d.config_path.exists():
-        raise Unavailable(
+        raise NotFound(
             _(
                 "Certificates are not set up on this portal yet: an administrator must run "
                 "`lune cert init --issuer-dir %(dir)s`.",

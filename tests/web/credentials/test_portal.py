@@ -49,9 +49,9 @@ def _make_eligible(user):
     db.session.commit()
 
 
-def test_without_an_issuer_the_public_documents_answer_503(app, client):
+def test_without_an_issuer_the_public_documents_answer_404(app, client):
     r = client.get("/issuer")
-    assert r.status_code == 503
+    assert r.status_code == 404
     assert "lune cert init --issuer-dir" in r.get_data(as_text=True)
     assert client.get("/verify").status_code == 200
 
