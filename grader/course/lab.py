@@ -159,8 +159,12 @@ overwrites them.
    **Validate** (ou, dans un terminal ouvert ici : `{validate}`). · Before you submit a module:
    restart and run all, then **Validate**.
 
-Les cellules marquées 🔒 *hidden test* sont vides pour vous : elles ne s'exécutent qu'à la
-notation. · Cells marked 🔒 *hidden test* are empty for you: they run only at grading.
+Les cellules « HIDDEN TEST » (tests cachés) sont vides pour vous : elles ne s'exécutent qu'à la
+notation. · Cells marked "HIDDEN TEST" are empty for you: they run only at grading.
+
+*Run All* s'arrête au premier exercice pas encore écrit (`NotImplementedError`) : continuez avec
+**Maj-Entrée**. · *Run All* stops at the first exercise not yet written: go on with
+**Shift-Enter**.
 
 ## Modules
 
