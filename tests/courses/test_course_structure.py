@@ -45,6 +45,8 @@ CONTRACT_IDS = [
     "07-nodes-consensus",
     "08-wallets",
     "09-custody-security",
+    "10-regulation-fr-eu",
+    "11-careers-capstone",
 ]
 
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from notebooks import forged, solved
-from portalkit import csrf_token
+from portalkit import csrf_token, forged, solved
 
 from web.extensions import db
 from web.models import Submission

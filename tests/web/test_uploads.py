@@ -6,8 +6,7 @@ import json
 from io import BytesIO
 
 import pytest
-from notebooks import solved
-from portalkit import csrf_token
+from portalkit import csrf_token, solved
 
 from web.extensions import db
 from web.models import Submission

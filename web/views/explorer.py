@@ -32,7 +32,8 @@ def _menu(state) -> None:
 
 
 @bp.before_request
-def _signed_in_only():
+def signed_in_only():
+    """Every page of the area needs a signed-in user (any role); others go to sign in."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None

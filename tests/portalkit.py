@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 COURSES = ROOT / "courses"
 PASSWORD = "correct horse battery"
 
@@ -42,3 +43,40 @@ class Auth:
         client = client or self.client
         token = csrf_token(client, "/account")
         return client.post("/logout", data={"csrf_token": token})
+
+
+# --- notebooks the tests upload ---------------------------------------------------------------
+
+COURSE = COURSES / "lune-101"
+
+
+def solved(module: str) -> bytes:
+    """The module's source notebook: every solution written, as a learner who finished it."""
+    return (COURSE / "source" / module / f"{module}.ipynb").read_bytes()
+
+
+FORGED_SHA256 = '''class _AlwaysEqual(str):
+    """Claims to equal anything: the classic way to fool an in-kernel assert."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    __hash__ = str.__hash__
+
+
+def sha256_hex(data: bytes) -> str:
+    return _AlwaysEqual("forged")
+'''
+
+
+def forged(module: str = "01-hashing", function: str = "sha256_hex") -> bytes:
+    """The solved notebook with one exercise answered by an always-equal object."""
+    nb = json.loads(solved(module))
+    for cell in nb["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if meta.get("solution") and meta.get("grade_id") == function:
+            cell["source"] = FORGED_SHA256
+    return json.dumps(nb).encode()
