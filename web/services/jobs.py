@@ -134,6 +134,8 @@ def grade(submission_id: int) -> str:
     if not _claim(submission_id):
         return "skipped"
     sub = db.session.get(Submission, submission_id)
+    if sub is None:  # deleted (account erased) between the claim and now
+        return "skipped"
     config = current_app.config
     try:
         root = course_root(Path(config["COURSES_DIR"]), sub.module.course_id)
@@ -207,7 +209,7 @@ def _orphaned_before():
 def _claim(submission_id: int) -> bool:
     """Take the submission for this run, atomically: one conditional UPDATE, so two workers
     handed the same id (a sweep's duplicate, a retried message) never grade it at once."""
-    claimed = db.session.execute(
+    result = db.session.execute(
         update(Submission)
         .where(
             Submission.id == submission_id,
@@ -218,7 +220,8 @@ def _claim(submission_id: int) -> bool:
         )
         .values(status="grading", started_at=utcnow(), attempts=Submission.attempts + 1)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    claimed = getattr(result, "rowcount", 0)  # a CursorResult for an UPDATE
     db.session.commit()
     return claimed == 1
 
