@@ -1,5 +1,6 @@
 """The portal's tables, one module per area; importing this package registers them all."""
 
+from web.models.certify import EssayGrade, QuizAttempt, QuizSlot
 from web.models.courses import Cohort, CohortInstructor, Course, DueDate, Enrollment, Module
 from web.models.ops import WorkerHeartbeat
 from web.models.submissions import GradingResult, ScoreOverride, Submission
@@ -11,11 +12,14 @@ __all__ = [
     "CohortInstructor",
     "Course",
     "DueDate",
+    "EssayGrade",
     "Enrollment",
     "GradingResult",
     "LoginSession",
     "Module",
     "OneTimeToken",
+    "QuizAttempt",
+    "QuizSlot",
     "ScoreOverride",
     "Submission",
     "User",

@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import admin, api, auth, instruct, learn, submissions
+    from web.views import admin, api, auth, certify, instruct, learn, submissions
 
-    for module in (auth, learn, submissions, instruct, admin, api):
+    for module in (auth, learn, submissions, instruct, admin, api, certify):
         app.register_blueprint(module.bp)
