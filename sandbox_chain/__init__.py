@@ -39,6 +39,11 @@ _EXPORTS: dict[str, str] = {
     "b58decode": "encoding",
     "b58check_encode": "encoding",
     "b58check_decode": "encoding",
+    "bech32_encode": "bech32",
+    "bech32_decode": "bech32",
+    "encode_segwit_address": "bech32",
+    "decode_segwit_address": "bech32",
+    "segwit_script_pubkey": "bech32",
     "ChainError": "errors",
     "ParseError": "errors",
     "ScriptError": "errors",
@@ -101,9 +106,15 @@ _EXPORTS: dict[str, str] = {
     "create_block_template": "miner",
     "mine_block": "miner",
     "generate_to_script": "miner",
+    "solve_block": "miner",
     "Wallet": "wallet",
     "WalletError": "wallet",
     "build_transaction": "wallet",
+    # nodes on loopback (a notebook starts its own)
+    "NodeConfig": "node.config",
+    "start_node": "node.node",
+    "RPCClient": "node.client",
+    "RPCConnectionError": "node.client",
 }
 
 # Written out (not computed from _EXPORTS) so linters and type checkers read it; a test
@@ -119,11 +130,14 @@ __all__ = [
     "MAINNET",
     "MANDATORY_FLAGS",
     "NetworkParams",
+    "NodeConfig",
     "OutPoint",
     "ParseError",
     "PrivateKey",
     "PublicKey",
     "REGTEST",
+    "RPCClient",
+    "RPCConnectionError",
     "SIGHASH_ALL",
     "SIGHASH_ANYONECANPAY",
     "SIGHASH_NONE",
@@ -142,13 +156,17 @@ __all__ = [
     "b58check_encode",
     "b58decode",
     "b58encode",
+    "bech32_decode",
+    "bech32_encode",
     "bits_to_target",
     "build_transaction",
     "check_proof_of_work",
     "classify",
     "create_block_template",
     "decode_address",
+    "decode_segwit_address",
     "demo_key",
+    "encode_segwit_address",
     "encode_varint",
     "generate_mnemonic",
     "generate_to_script",
@@ -172,10 +190,13 @@ __all__ = [
     "ripemd160",
     "script_from_asm",
     "script_to_asm",
+    "segwit_script_pubkey",
     "sha256",
     "sign_p2pk_input",
     "sign_p2pkh_input",
+    "solve_block",
     "solve_header",
+    "start_node",
     "target_to_bits",
     "verify_merkle_proof",
     "verify_script",
@@ -198,6 +219,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
     from .address import address_from_pubkey_hash, decode_address
+    from .bech32 import (
+        bech32_decode,
+        bech32_encode,
+        decode_segwit_address,
+        encode_segwit_address,
+        segwit_script_pubkey,
+    )
     from .bip32 import ExtendedKey, master_key_from_seed
     from .bip39 import generate_mnemonic, is_valid_mnemonic, mnemonic_to_seed
     from .block import Block, BlockHeader, merkle_proof, merkle_root, verify_merkle_proof
@@ -215,7 +243,10 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
     from .hashes import hash160, hash256, ripemd160, sha256
     from .interpreter import verify_script
     from .keys import PrivateKey, PublicKey, demo_key, verify_signature
-    from .miner import create_block_template, generate_to_script, mine_block
+    from .miner import create_block_template, generate_to_script, mine_block, solve_block
+    from .node.client import RPCClient, RPCConnectionError
+    from .node.config import NodeConfig
+    from .node.node import start_node
     from .params import CLASSROOM, COIN, MAINNET, REGTEST, NetworkParams, get_params
     from .pow import bits_to_target, check_proof_of_work, solve_header, target_to_bits
     from .script import (

@@ -267,12 +267,15 @@ class Wallet:
     def restore(cls, mnemonic: str, passphrase: str = "", network: str = "regtest") -> Wallet:
         """A wallet from an existing mnemonic; its words and checksum are checked."""
         mnemonic = " ".join(mnemonic.split())
-        try:
-            language = bip39.detect_language(mnemonic)
-            bip39.mnemonic_to_entropy(mnemonic, language)
-        except ChainError as exc:
-            raise WalletError(f"not a valid BIP-39 mnemonic: {exc}") from None
-        return cls(mnemonic=mnemonic, network=network, language=language, passphrase=passphrase)
+        # Some words ("abandon", "animal", "badge"…) are on both the English and the French
+        # list: the language is the one whose checksum holds, not the first holding every word.
+        languages = [lang for lang in bip39.LANGUAGES if bip39.is_valid_mnemonic(mnemonic, lang)]
+        if not languages:
+            try:
+                bip39.mnemonic_to_entropy(mnemonic)  # raises, naming the problem
+            except ChainError as exc:
+                raise WalletError(f"not a valid BIP-39 mnemonic: {exc}") from None
+        return cls(mnemonic=mnemonic, network=network, language=languages[0], passphrase=passphrase)
 
     def to_json(self) -> dict[str, Any]:
         """What the wallet file holds."""

@@ -13,6 +13,7 @@ from grader.cli import grade
 from grader.course.cli import course, lab
 from sandbox_chain.cli import chain
 from web.commands import portal, submit, worker
+from web.credentials.cli import cert
 from web.quiz.cli import quiz
 
 
@@ -26,6 +27,7 @@ main.add_command(chain)
 main.add_command(course)
 main.add_command(lab)
 main.add_command(grade)
+main.add_command(cert)
 main.add_command(portal)
 main.add_command(worker)
 main.add_command(submit)

@@ -112,6 +112,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Failed sign-ins allowed per account and per address (Flask-Limiter syntax).",
     ),
     Setting("UPLOAD_LIMIT", "20 per minute", "Uploads allowed per learner."),
+    # The sandbox node (explorer, wallets, faucet): see web/services/node.py.
+    Setting(
+        "NODE_DATADIR",
+        ".lune/demo/chain",
+        "Data directory of a node on this machine (its node.json and .cookie are read).",
+    ),
+    Setting("NODE_URL", None, "RPC URL of the node, for a node elsewhere (http://host:port/)."),
+    Setting("NODE_USER", None, "RPC user of the node (with NODE_URL)."),
+    Setting("NODE_PASSWORD", None, "RPC password of the node (with NODE_URL)."),
+    Setting("NODE_COOKIE", None, "The node's cookie file, when it is not in NODE_DATADIR."),
+    Setting("NODE_TIMEOUT", 10, "Seconds to wait for the node before answering 503."),
+    Setting("FAUCET_LIMIT", "3 per hour", "Faucet presses allowed per learner."),
+    Setting("EXPLORER_COURSE", "lune-101", "Course whose modules the explorer's fields link to."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

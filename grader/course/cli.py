@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -108,6 +107,7 @@ def lab(course_name: str | None, workspace: Path | None, no_browser: bool, port:
         lab_command_line,
         lab_environment,
         prepare_workspace,
+        run_lab,
         validate_command,
     )
 
@@ -126,27 +126,9 @@ def lab(course_name: str | None, workspace: Path | None, no_browser: bool, port:
     first = cfg.modules[0].id
     click.echo(f"Validate a notebook before submitting, in {target}:")
     click.echo(f"  {validate_command(first)}   (or the Validate button in JupyterLab)")
-    click.echo("Stop JupyterLab with Ctrl-C (twice).")
+    click.echo("Stop JupyterLab with Ctrl-C (its kernels stop with it).")
     cmd = lab_command_line(target, port, not no_browser)
-    sys.exit(_run_until_stopped(subprocess.Popen(cmd, env=lab_environment(target))))
-
-
-def _run_until_stopped(proc: subprocess.Popen) -> int:
-    """Wait for JupyterLab. Ctrl-C reaches it too (it asks to confirm, or stops on a second
-    Ctrl-C), so keep waiting rather than leave a server running; a third Ctrl-C stops it."""
-    interrupts = 0
-    while True:
-        try:
-            return proc.wait()
-        except KeyboardInterrupt:
-            interrupts += 1
-            if interrupts >= 3:
-                proc.terminate()
-                try:
-                    return proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    return proc.wait()
+    sys.exit(run_lab(cmd, lab_environment(target)))
 
 
 __all__ = ["DEFAULT_COURSE", "course", "lab"]

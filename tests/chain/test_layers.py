@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     # script numbers, standard templates): bytes in, bytes out; running scripts is layer 3.
     (
         "encodings/hashes",
-        {"errors", "hashes", "encoding", "script", "script_error", "wordlists"},
+        {"errors", "hashes", "encoding", "bech32", "script", "script_error", "wordlists"},
     ),
     ("keys/signatures", {"signature", "secp_backend", "keys", "address", "bip32", "bip39"}),
     ("transactions/script", {"transaction", "sighash", "stackops", "interpreter"}),

@@ -97,3 +97,25 @@ def test_each_exercise_has_a_numbered_heading_with_its_points(module):
 def test_each_module_ends_with_a_recap(module):
     last_markdown = [c for c in _notebook(module).cells if c.cell_type == "markdown"][-1]
     assert "## What you learned" in last_markdown.source, f"{module}: no closing recap"
+
+
+REVIEWED = [m for m in MODULES if m < "07"]
+
+
+@pytest.mark.parametrize("module", REVIEWED)
+def test_notebooks_import_the_stable_surface_of_sandbox_chain(module):
+    """`from sandbox_chain import X` survives a module moving inside the library."""
+    for cell in _notebook(module).cells:
+        if cell.cell_type == "code":
+            deep = re.findall(r"^\s*(?:from|import) sandbox_chain\.\w+", cell.source, re.M)
+            assert not deep, f"{module}: imports a sandbox_chain submodule: {deep}"
+
+
+@pytest.mark.parametrize("module", REVIEWED)
+def test_hidden_test_cells_say_they_run_only_at_grading(module):
+    for cell in _notebook(module).cells:
+        if _grading(cell).get("grade_id", "").endswith("_hidden"):
+            first = cell.source.splitlines()[0]
+            assert "runs only when your notebook is graded" in first, (
+                f"{module}: {_grading(cell)['grade_id']} does not open with the hidden-test note"
+            )

@@ -147,3 +147,30 @@ def test_module4_recovered_key_owns_the_onchain_public_key():
     # And the two signatures in the case really share r and sign different digests.
     r, s1, z1, s2, z2 = case["args"]
     assert s1 != s2 and z1 != z2
+
+
+def _ecdsa_point(curve, point):
+    from ecdsa.ellipticcurve import INFINITY, Point
+
+    return INFINITY if point is None else Point(curve, *point)
+
+
+def _as_pair(point):
+    from ecdsa.ellipticcurve import INFINITY
+
+    return None if point == INFINITY else [point.x(), point.y()]
+
+
+@pytest.mark.parametrize("function", ["point_add", "scalar_mul"])
+def test_curve_arithmetic_cases_agree_with_python_ecdsa(function):
+    """The toy-curve and secp256k1 cases, recomputed by python-ecdsa's own point arithmetic."""
+    from ecdsa.ellipticcurve import CurveFp
+
+    for case in _cases("04-keys-signatures", function):
+        p = case["args"][2]
+        curve = SECP256k1.curve if p == SECP256k1.curve.p() else CurveFp(p, 0, 7)
+        if function == "point_add":
+            want = _ecdsa_point(curve, case["args"][0]) + _ecdsa_point(curve, case["args"][1])
+        else:
+            want = case["args"][0] * _ecdsa_point(curve, case["args"][1])
+        assert _as_pair(want) == case["expected"], case["source"]

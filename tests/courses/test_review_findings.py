@@ -110,7 +110,7 @@ FINDINGS = [
         "M4.3 the library does not show every step: learners write the arithmetic",
         "04-keys-signatures",
         gone=("so you can see every step",),
-        present=("toy curve",),
+        present=("point_add", "scalar_mul", "You write the curve arithmetic yourself"),
     ),
     Finding(
         "M5.1 WIF heading says typo check, not 'copy safely'",

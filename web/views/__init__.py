@@ -6,7 +6,17 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import admin, api, auth, certify, instruct, learn, submissions
+    from web.views import (
+        admin,
+        api,
+        auth,
+        certify,
+        explorer,
+        instruct,
+        learn,
+        submissions,
+        wallet,
+    )
 
-    for module in (auth, learn, submissions, instruct, admin, api, certify):
+    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet, certify):
         app.register_blueprint(module.bp)

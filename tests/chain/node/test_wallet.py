@@ -161,3 +161,16 @@ def test_wallet_works_on_an_in_process_chain(tmp_path):
         assert w.next_change == 1
         with pytest.raises(WalletError, match="insufficient"):
             w.send(chain, other, 60 * 10**8)
+
+
+def test_restore_picks_the_language_whose_checksum_holds():
+    # Every word is on both the English and the French list; only the French checksum holds.
+    french = (
+        "notable prison image social tunnel million mobile surprise double wagon figure essence"
+    )
+    assert all(w in bip39.wordlist("english") for w in french.split())
+    wallet = Wallet.restore(french)
+    assert wallet.language == "french"
+    assert wallet.to_json()["language"] == "french"
+    with pytest.raises(WalletError, match="checksum"):
+        Wallet.restore(french.replace("essence", "figure"))
