@@ -93,6 +93,18 @@ TABLE: dict[str, tuple[int, ...]] = {
     "POST /api/v1/courses/<course_id>/modules/<module_id>/submissions": (401,) * 7,
     "GET /api/v1/submissions/<int:submission_id>": (401,) * 7,
     "GET /static/<path:filename>": (200,) * 7,
+    # Explorer and wallet: everyone signed in. No node runs in this test, so a user who passes
+    # the access check gets the 503 page. The wallet URLs name no user: each shows or pays the
+    # signed-in user's own wallet only (tests/web/test_wallet.py checks that A never sees B's).
+    "GET /explorer/": (LOGIN,) + (503,) * 6,
+    "GET /explorer/search": (LOGIN,) + (503,) * 6,
+    "GET /explorer/block/<key>": (LOGIN,) + (503,) * 6,
+    "GET /explorer/tx/<key>": (LOGIN,) + (503,) * 6,
+    "GET /explorer/address/<key>": (LOGIN,) + (503,) * 6,
+    "GET /explorer/mempool": (LOGIN,) + (503,) * 6,
+    "GET /explorer/tips": (LOGIN,) + (503,) * 6,
+    "GET /wallet/": (LOGIN,) + (503,) * 6,
+    "POST /wallet/faucet": (LOGIN,) + (503,) * 6,
     # Quizzes. Nobody here has graded notebooks, so nobody may start the certification.
     "GET /certify/<course_id>/": (LOGIN, 200, 200, 200, 200, 200, 200),
     "POST /certify/<course_id>/<quiz_id>/start": (LOGIN, 403, 403, 403, 403, 403, 403),
@@ -154,6 +166,7 @@ def objects(app, world):
         "code": "fr",
         "fmt": "csv",
         "filename": "css/lune.css",
+        "key": "00" * 32,  # a block hash / txid for the explorer's pages
         "quiz_id": "certification",
         "attempt_id": attempt.id,
         "position": 0,

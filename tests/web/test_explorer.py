@@ -373,6 +373,14 @@ def test_bad_searches_answer_4xx_with_the_reason(client, learner, query, status,
     assert says in response.get_data(as_text=True)
 
 
+def test_bad_search_in_french(client, learner):
+    response = client.get(
+        "/explorer/search", query_string={"q": "99999999"}, headers={"Accept-Language": "fr"}
+    )
+    assert response.status_code == 404
+    assert "Aucun bloc à la hauteur 99999999" in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("path", "status"),
     [
