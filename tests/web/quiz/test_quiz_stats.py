@@ -36,8 +36,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from web.services.charts import histogram
 from web.quiz.stats import AttemptMarks, question_stats, quiz_stats, to_csv
+from web.services.charts import histogram
 
 ROWS = {"L1": (1, 1, 1), "L2": (1, 1, 0), "L3": (1, 0, 0), "L4": (0, 0, 0)}
 
