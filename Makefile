@@ -7,8 +7,8 @@ STAMP := $(VENV)/.installed
 # nbgrader runs the `alembic` executable when it creates a gradebook: the venv must be on PATH.
 export PATH := $(BIN):$(PATH)
 export NO_MKDOCS_2_WARNING := 1
-# Debian packages the tests and the sandbox need.
-SYSTEM_PACKAGES := bubblewrap
+# Debian packages the tests and the sandbox need (chromium: the portal's browser tests).
+SYSTEM_PACKAGES := bubblewrap chromium
 
 .PHONY: demo test lint format bench docs setup system-deps clean translations
 
@@ -45,12 +45,15 @@ demo: $(STAMP) translations
 
 test: $(STAMP) translations system-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict --quiet --site-dir $(CURDIR)/build/site
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parent.parent
+from grader.course.config import DEFAULT_COURSE, default_courses_root, load_course
+
 BIN = Path(sys.executable).parent
 
 
@@ -86,12 +87,18 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--timeout", type=int, default=5, help="Execute.timeout for both runs")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument(
+        "--beside",
+        action="store_true",
+        help="grade the same cohort a second time, into another workspace, while the measured "
+        "run grades (fairness under load: the honest scores must not change)",
+    )
     args = ap.parse_args()
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     with tempfile.TemporaryDirectory(prefix="lune-bench-") as tmp:
         tmp = Path(tmp)
         course = tmp / "course"
-        shutil.copytree(ROOT / "courses" / "lune-101", course)
+        shutil.copytree(default_courses_root() / DEFAULT_COURSE, course)
         with open(course / "nbgrader_config.py", "a") as f:
             f.write(f"\nc.Execute.timeout = {args.timeout}\n")
         # Plain nbgrader: its own course directory, set up (not timed) as an instructor would.
@@ -124,15 +131,14 @@ def main() -> int:
 
         # Lune: workspace prepared first (generate_assignment, like the plain set-up above).
         workdir = tmp / "lune-work"
-        from grader.policy import load_course
         from grader.workspace import prepare_module
 
         policy = load_course(course)
         prepare_module(policy, policy.module(args.module), workdir)
         out_json = tmp / "lune.json"
-        start = time.monotonic()
-        subprocess.run(
-            [
+
+        def lune_grade(work: Path, json_out: Path) -> list:
+            return [
                 BIN / "lune",
                 "grade",
                 args.module,
@@ -143,15 +149,24 @@ def main() -> int:
                 "--workers",
                 str(args.workers),
                 "--workdir",
-                str(workdir),
+                str(work),
                 "--json",
-                str(out_json),
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+                str(json_out),
+            ]
+
+        beside = None
+        if args.beside:
+            beside = subprocess.Popen(
+                lune_grade(tmp / "beside-work", tmp / "beside.json"),
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        start = time.monotonic()
+        subprocess.run(lune_grade(workdir, out_json), env=env, check=True, capture_output=True)
         lune_s = time.monotonic() - start
+        if beside is not None:
+            beside.wait()
         start = time.monotonic()
         subprocess.run(
             [BIN / "nbgrader", "autograde", args.module, "--force"],
@@ -179,6 +194,8 @@ def main() -> int:
         print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         print(f"plain nbgrader autograde (CLI, 1 process):   {plain_s:7.1f} s wall")
         print(f"lune grade (bubblewrap sandbox, {args.workers} workers): {lune_s:7.1f} s wall")
+        if args.beside:
+            print("  (while a second lune grade of the same cohort ran beside it)")
         print(f"speed-up (wall): {plain_s / lune_s:.2f}x")
         print(f"honest submissions with the same score: {len(honest) - len(differ)}/{len(honest)}")
         for k in differ:

@@ -1,63 +1,19 @@
 """Trusted checks: `courses/<course>/checks/<module>.json` (format in the course contract).
 
-The file never enters the sandbox. Only `{function, args, kwargs}` of each case go in; the
-learner's function values come back as JSON and are compared here, with exact types: a JSON
+The file is read by the course pipeline's reader (`grader.course.checkfile.load_checks`: one
+reader, one value encoding for `lune course check` and grading). It never enters the sandbox.
+Only `{function, args, kwargs}` of each case go in; the learner's function values come back
+as JSON and are compared here, with exact types: a JSON
 `true` is not `1`, `1` is not `1.0`, and a float matches only within an explicit `tolerance`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 
-from grader.course.checkfile import values_equal
-from grader.errors import GraderError
+from grader.course.checkfile import Case, Exercise, load_checks, values_equal
 
-
-@dataclass(frozen=True)
-class Case:
-    args: list
-    kwargs: dict
-    expected: object
-    tolerance: float | None = None
-
-
-@dataclass(frozen=True)
-class Exercise:
-    """One learner function, the grade cells it is worth, and its trusted cases."""
-
-    function: str
-    cells: tuple[str, ...]
-    cases: tuple[Case, ...]
-
-
-def load_checks(path: Path) -> list[Exercise]:
-    """Parse a checks file; raise GraderError naming the problem."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except FileNotFoundError:
-        raise GraderError(f"trusted checks {path} not found") from None
-    except ValueError as exc:
-        raise GraderError(f"{path}: not JSON: {exc}") from None
-    exercises = []
-    try:
-        for ex in data["exercises"]:
-            cases = tuple(
-                Case(
-                    args=list(c.get("args", [])),
-                    kwargs=dict(c.get("kwargs", {})),
-                    expected=c["expected"],
-                    tolerance=c.get("tolerance"),
-                )
-                for c in ex["cases"]
-            )
-            if not cases:
-                raise GraderError(f"{path}: exercise {ex['function']} has no cases")
-            exercises.append(Exercise(str(ex["function"]), tuple(ex["cells"]), cases))
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise GraderError(f"{path}: malformed checks ({exc!r})") from None
-    return exercises
+__all__ = ["Case", "Exercise", "ExerciseResult", "calls_for", "judge", "json_equal", "load_checks"]
 
 
 def json_equal(expected: object, actual: object, tolerance: float | None = None) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from grader.course.config import DEFAULT_COURSE
 from grader.errors import GraderError
 
 
@@ -13,11 +14,10 @@ from grader.errors import GraderError
 @click.argument("module")
 @click.option(
     "--course",
-    "course_dir",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=Path("courses/lune-101"),
+    "course_name",
+    default=DEFAULT_COURSE,
     show_default=True,
-    help="The course directory (with course.toml, source/ and checks/).",
+    help="The course: a directory with course.toml, source/ and checks/, or a course id.",
 )
 @click.option(
     "--submissions",
@@ -41,7 +41,7 @@ from grader.errors import GraderError
 )
 def grade(
     module: str,
-    course_dir: Path,
+    course_name: str,
     submissions: Path,
     workers: int,
     csv_out: Path | None,
@@ -52,13 +52,14 @@ def grade(
 ) -> None:
     """Grade every submission of MODULE in the sandbox; print a summary table."""
     from grader.cohort import grade_cohort
+    from grader.course.config import resolve_course_dir
     from grader.report import summary_table, to_csv, to_json, write_text
 
     if unsafe_no_sandbox:
         click.echo("warning: learner code runs WITHOUT the sandbox", err=True)
     try:
         report = grade_cohort(
-            course_dir,
+            resolve_course_dir(course_name),
             module,
             submissions,
             workers=workers,

@@ -1,30 +1,40 @@
-"""Grading a cohort: a pool of worker processes fed from a queue, one submission at a time each.
+"""Grading a cohort: a pool of worker processes fed from a queue, one learner at a time each.
 
-Each worker process owns one `GradingSession` (nbgrader's API is not thread-safe) and one
-sandbox uid (`UID_BASE + worker index`). The parent prepares the workspace once, skips
-submissions whose content hash is already in the ledger, applies the resubmission policy
-("latest" grades the newest attempt only; "best" grades every attempt and keeps the best),
-shows progress, and writes the ledger. A worker that dies mid-job is replaced and its job is
-reported as an error, never silently dropped.
+Each worker process owns one `GradingSession` (nbgrader's API is not thread-safe); every
+sandbox it starts leases its own uid for its life (`grader.leases`), so any number of workers,
+`lune grade` runs and portal jobs can grade on one host at once. The parent prepares the
+workspace once, skips submissions whose content hash is already in the ledger, applies the
+resubmission policy (`grader.policy.counted_attempt`: "latest" grades the newest attempt only;
+"best" grades every attempt, each in its own job, and commits only the one that counts), shows
+progress, and writes the ledger. A job that failed for infrastructure reasons is retried
+inside the worker; a worker that dies mid-job is replaced and its job is given to a worker
+again (twice), then reported as a retryable error — never silently dropped, never scored.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from grader.collect import collect
+from grader.course.config import load_course
 from grader.errors import GraderError
-from grader.job import GradingSession, Submission, SubmissionResult
-from grader.policy import load_course
+from grader.job import GradedJob, GradingSession
+from grader.policy import counted_attempt
 from grader.progress import Progress
-from grader.sandbox import Limits, probe, sandbox_uid
+from grader.sandbox import Limits, probe
+from grader.submission import Submission, SubmissionResult
 from grader.workspace import Ledger, default_workdir, prepare_module, submission_key
+
+#: How many times a job whose worker died is handed to a worker again.
+LOST_JOB_RETRIES = 2
 
 
 @dataclass
@@ -41,55 +51,50 @@ class CohortReport:
 
 
 def _worker(args: tuple, tasks, results) -> None:
-    course_dir, module_id, workdir, index, sandbox, limits = args
+    def put(kind: str, job_id, payload) -> None:
+        results.put(((kind, job_id, payload), os.getpid()))
+
+    course_dir, module_id, workdir, sandbox, limits = args
     try:
-        session = GradingSession(
-            load_course(course_dir),
-            module_id,
-            workdir,
-            worker_index=index,
-            sandbox=sandbox,
-            limits=limits,
-        )
+        course = load_course(course_dir)
+        session = GradingSession(course, module_id, workdir, sandbox=sandbox, limits=limits)
     except Exception as exc:  # report, do not hang the parent
-        results.put(("fatal", index, None, f"{type(exc).__name__}: {exc}"))
+        put("fatal", None, f"{type(exc).__name__}: {exc}")
         return
-    results.put(("ready", index, None, None))
+    put("ready", None, None)
     while True:
         job = tasks.get()
         if job is None:
             return
         job_id, attempts = job
-        results.put(("start", index, job_id, None))
-        graded = []
+        put("start", job_id, None)
+        jobs = []
         for sub in attempts:
             try:
-                graded.append(session.grade(sub).to_dict())
+                jobs.append(session.grade_job(sub))
             except Exception:
-                graded.append(
-                    SubmissionResult(
-                        module=module_id,
-                        learner=sub.learner,
-                        timestamp=sub.timestamp.isoformat(),
-                        status="error",
-                        error=traceback.format_exc(limit=3)[-1500:],
-                        origin=sub.origin,
-                    ).to_dict()
+                jobs.append(
+                    GradedJob(
+                        SubmissionResult(
+                            module=module_id,
+                            learner=sub.learner,
+                            timestamp=sub.timestamp.isoformat(),
+                            status="error",
+                            retryable=True,
+                            error=traceback.format_exc(limit=3)[-1500:],
+                            origin=sub.origin,
+                        )
+                    )
                 )
-        if len(graded) > 1:
-            best = _pick_best(graded)
-            if best != len(graded) - 1:
-                # The gradebook and feedback must show the attempt that counts.
-                graded[best] = session.grade(attempts[best]).to_dict()
-        results.put(("done", index, job_id, graded))
-
-
-def _pick_best(graded: list[dict]) -> int:
-    best = 0
-    for i, r in enumerate(graded):
-        if r["score"] >= graded[best]["score"]:
-            best = i
-    return best
+        try:
+            counted = jobs[counted_attempt([j.result for j in jobs], course.resubmission)]
+            if counted.result.status == "graded":
+                # Only the attempt that counts reaches the gradebook and the feedback.
+                session.commit(counted)
+        finally:
+            for j in jobs:
+                session.discard(j)
+        put("done", job_id, [j.result.to_dict() for j in jobs])
 
 
 def _group(subs: list[Submission], resubmission: str) -> dict[str, list[Submission]]:
@@ -119,7 +124,7 @@ def grade_cohort(
     module = course.module(module_id)
     workdir = Path(workdir) if workdir else default_workdir(course)
     if sandbox:
-        probe(sandbox_uid(0))
+        probe()
     skipped: list[str] = []
     if isinstance(submissions, list):
         subs = submissions
@@ -140,7 +145,7 @@ def grade_cohort(
         cached = [ledger.get(k) for k in ks]
         if not force and all(cached):
             report.cached += len(attempts)
-            _count(report, [SubmissionResult(**c) for c in cached])
+            _count(report, [SubmissionResult.from_dict(c) for c in cached], course.resubmission)
         else:
             pending[job_id] = attempts
             keys[job_id] = ks
@@ -155,7 +160,7 @@ def grade_cohort(
                     if result["status"] != "error":
                         ledger.put(key, result)
                 report.graded += len(graded)
-                _count(report, [SubmissionResult(**r) for r in graded])
+                _count(report, [SubmissionResult.from_dict(r) for r in graded], course.resubmission)
                 bar.advance()
         finally:
             bar.close()
@@ -165,12 +170,9 @@ def grade_cohort(
     return report
 
 
-def _count(report: CohortReport, graded: list[SubmissionResult]) -> None:
+def _count(report: CohortReport, graded: list[SubmissionResult], resubmission: str) -> None:
     report.attempts += graded
-    best = graded[-1]
-    if len(graded) > 1:
-        best = graded[_pick_best([g.to_dict() for g in graded])]
-    report.results.append(best)
+    report.results.append(graded[counted_attempt(graded, resubmission)])
 
 
 def _run_pool(course_root, module_id, workdir, pending, workers, sandbox, limits):
@@ -179,49 +181,62 @@ def _run_pool(course_root, module_id, workdir, pending, workers, sandbox, limits
     tasks, results = ctx.Queue(), ctx.Queue()
     workers = max(1, min(workers, len(pending)))
 
-    def spawn(index: int):
+    def spawn():
         p = ctx.Process(
             target=_worker,
-            args=((course_root, module_id, workdir, index, sandbox, limits), tasks, results),
+            args=((course_root, module_id, workdir, sandbox, limits), tasks, results),
             daemon=True,
         )
         p.start()
         return p
 
-    procs = {i: spawn(i) for i in range(workers)}
+    procs = [spawn() for _ in range(workers)]
     for job_id, attempts in pending.items():
         tasks.put((job_id, attempts))
+    # Which job each worker pid is on: a dead worker's job is found by its pid.
     in_flight: dict[int, int] = {}
+    lost_count: dict[int, int] = {}
     remaining = set(pending)
     try:
         while remaining:
             try:
-                kind, index, job_id, payload = results.get(timeout=0.5)
+                kind, job_id, payload, pid = _next(results)
             except queue.Empty:
-                for index, p in list(procs.items()):
-                    if not p.is_alive():
-                        lost = in_flight.pop(index, None)
-                        if lost is not None and lost in remaining:
+                for i, p in enumerate(procs):
+                    if p.is_alive():
+                        continue
+                    lost = in_flight.pop(p.pid, None)
+                    if lost is not None and lost in remaining:
+                        lost_count[lost] = lost_count.get(lost, 0) + 1
+                        if lost_count[lost] > LOST_JOB_RETRIES:
                             remaining.discard(lost)
                             yield lost, [_lost(module_id, pending[lost], p.exitcode)]
-                        procs[index] = spawn(index)
+                        else:
+                            tasks.put((lost, pending[lost]))
+                    procs[i] = spawn()
                 continue
             if kind == "fatal":
                 raise GraderError(f"grading worker could not start: {payload}")
             if kind == "start":
-                in_flight[index] = job_id
+                in_flight[pid] = job_id
             elif kind == "done":
-                in_flight.pop(index, None)
-                remaining.discard(job_id)
-                yield job_id, payload
+                in_flight.pop(pid, None)
+                if job_id in remaining:
+                    remaining.discard(job_id)
+                    yield job_id, payload
     finally:
         for _ in procs:
             tasks.put(None)
-        for p in procs.values():
+        for p in procs:
             p.join(timeout=5)
             if p.is_alive():
                 p.kill()
                 p.join()
+
+
+def _next(results) -> tuple:
+    message, pid = results.get(timeout=0.5)
+    return (*message, pid)
 
 
 def _lost(module_id: str, attempts: list[Submission], exitcode) -> dict:
@@ -231,7 +246,8 @@ def _lost(module_id: str, attempts: list[Submission], exitcode) -> dict:
         learner=sub.learner,
         timestamp=sub.timestamp.isoformat(),
         status="error",
-        error=f"grading worker died (exit code {exitcode})",
+        retryable=True,
+        error=f"the grading worker died {LOST_JOB_RETRIES + 1} times (exit code {exitcode})",
         origin=sub.origin,
     ).to_dict()
 
@@ -242,20 +258,39 @@ def grade_submission(
     learner: str,
     notebook: bytes,
     *,
-    timestamp=None,
+    timestamp: datetime | None = None,
     sandbox: bool = True,
     workdir: Path | None = None,
     limits: Limits | None = None,
 ) -> SubmissionResult:
-    """Grade one submission in this process (the portal's worker calls this)."""
+    """Grade one submission in this process (the portal's worker calls this).
+
+    Safe to call from several processes at once, with the same workdir: each call grades in
+    its own job directory and leases its own sandbox uid. Never raises for a problem of the
+    submission or of the infrastructure: see `SubmissionResult.status` and `retryable`. A
+    course that cannot be graded (bad course files, no sandbox on this host) gives "error"
+    with `retryable` False.
+    """
     from grader.workspace import now_utc
 
-    course = load_course(Path(course_dir))
-    module = course.module(module_id)
-    workdir = Path(workdir) if workdir else default_workdir(course)
-    prepare_module(course, module, workdir)
-    session = GradingSession(course, module_id, workdir, sandbox=sandbox, limits=limits)
-    return session.grade(Submission(learner, notebook, timestamp or now_utc(), "upload"))
+    when = timestamp or now_utc()
+    try:
+        course = load_course(Path(course_dir))
+        module = course.module(module_id)
+        workdir = Path(workdir) if workdir else default_workdir(course)
+        prepare_module(course, module, workdir)
+        session = GradingSession(course, module_id, workdir, sandbox=sandbox, limits=limits)
+    except GraderError as exc:
+        return SubmissionResult(
+            module=module_id,
+            learner=learner,
+            timestamp=when.isoformat(),
+            status="error",
+            retryable=False,
+            error=str(exc),
+            origin="upload",
+        )
+    return session.grade(Submission(learner, notebook, when, "upload"))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,25 +9,34 @@ The two sandbox jobs (see `grader/sandbox_runner.py`):
 - `call_functions`: the learner's solution code in a fresh interpreter, exercise functions
   called on the trusted checks' inputs → plain JSON values per call.
 
+A run that failed for a reason that is not the learner's code raises `SandboxFailure` (an
+infrastructure failure, retried and never scored): the runner never said "ready" (bubblewrap,
+the interpreter or IPython did not start), the sandbox was killed from outside, or the host
+kept it waiting so long that the supervisor gave up. A limit the learner's code reached
+(CPU time, memory, output, its own wall time) is a verdict: the cells it did not finish score 0.
+
 Every line read back is untrusted: size-capped, parsed, and rebuilt from validated fields.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.sandbox import IN_DIR, OUT_DIR, Bind, Limits, Sandbox, read_output, runtime_binds
+from grader.errors import SandboxFailure
+from grader.sandbox import IN_DIR, RESULT_FD_ENV, Bind, Limits, Sandbox, runtime_binds
 
 RUNNER = Path(__file__).with_name("sandbox_runner.py")
-MAX_RESULT_BYTES = 16 * 1024 * 1024
+#: CPU seconds a sandbox gets on top of its cells' budgets: interpreter and IPython start-up.
+STARTUP_CPU_SECONDS = 10.0
 MAX_TEXT = 64 * 1024
 _OUTPUT_TYPES = {"stream", "execute_result", "display_data", "error"}
 # Inert MIME types only: the autograded notebook is rendered as HTML by nbgrader's formgrader
@@ -47,88 +56,116 @@ class CallOutcome:
     error: str = ""
 
 
+@dataclass
+class RunReport:
+    """What the last sandbox run of an `Executor` said beyond its records."""
+
+    limit_hit: str = ""  # "memory limit", "CPU time limit", … when a limit ended the run
+    dropped: list[str] = field(default_factory=list)  # outputs too large to keep
+    anomalies: list[str] = field(default_factory=list)
+
+
 class Executor:
     """Runs the two sandbox jobs; `sandbox=None` runs them unconfined (`--unsafe-no-sandbox`)."""
 
     def __init__(self, sandbox: Sandbox | None, limits: Limits | None = None) -> None:
         self.sandbox = sandbox
         self.limits = limits or (sandbox.limits if sandbox else Limits())
-        self.last_anomalies: list[str] = []
-        self.last_timed_out = False
+        self.last = RunReport()
 
-    def _run(self, mode: str, job: dict, wall: float) -> tuple[Path, tempfile.TemporaryDirectory]:
-        holder = tempfile.TemporaryDirectory(prefix="lune-job-")
-        root = Path(holder.name)
-        in_dir, out_dir = root / "in", root / "out"
-        in_dir.mkdir()
-        out_dir.mkdir()
-        in_dir.chmod(0o755)
-        root.chmod(0o755)
-        job_path = in_dir / "job.json"
-        job_path.write_text(json.dumps(job))
-        job_path.chmod(0o644)
-        if self.sandbox is not None:
-            res = self.sandbox.run(
-                [sys.executable, "-I", f"{IN_DIR}/runner.py", mode, f"{IN_DIR}/job.json", OUT_DIR],
-                binds=[
-                    *runtime_binds(),
-                    Bind(RUNNER, f"{IN_DIR}/runner.py"),
-                    Bind(job_path, f"{IN_DIR}/job.json"),
-                ],
-                out_dir=out_dir,
-                wall_seconds=wall,
+    def _run(self, mode: str, job: dict, wall: float, cpu: float) -> list[dict]:
+        """Run one job; its records after the "ready" line. SandboxFailure when it never ran."""
+        self.last = RunReport()
+        with tempfile.TemporaryDirectory(prefix="lune-job-") as holder:
+            root = Path(holder)
+            in_dir = root / "in"
+            in_dir.mkdir()
+            in_dir.chmod(0o755)
+            root.chmod(0o755)
+            job_path = in_dir / "job.json"
+            job_path.write_text(json.dumps(job))
+            job_path.chmod(0o644)
+            if self.sandbox is not None:
+                res = self.sandbox.run(
+                    [sys.executable, "-I", f"{IN_DIR}/runner.py", mode, f"{IN_DIR}/job.json"],
+                    binds=[
+                        *runtime_binds(),
+                        Bind(RUNNER, f"{IN_DIR}/runner.py"),
+                        Bind(job_path, f"{IN_DIR}/job.json"),
+                    ],
+                    wall_seconds=wall,
+                    cpu_seconds=cpu,
+                )
+                output = res.output
+                if res.host_timeout:
+                    raise SandboxFailure(
+                        f"the host kept the sandbox waiting for a CPU for "
+                        f"{res.starved_seconds:.0f} of {res.wall_seconds:.0f} s"
+                    )
+                if res.returncode is not None and res.returncode < 0:
+                    raise SandboxFailure(
+                        f"the sandbox was killed from outside (signal {-res.returncode})"
+                    )
+                self.last.limit_hit = res.limit_hit
+                stderr = res.stderr
+            else:
+                output, stderr = _run_unconfined(
+                    [sys.executable, "-I", str(RUNNER), mode, str(job_path)],
+                    self.limits,
+                    wall,
+                    cwd=root,
+                )
+        records = list(_records(output[: self.limits.output_bytes]))
+        if not records or records[0] != {"ready": True}:
+            last = stderr.strip().splitlines()
+            raise SandboxFailure(
+                "the sandbox did not start" + (f": {last[-1][:300]}" if last else "")
             )
-            self.last_anomalies = res.anomalies
-            self.last_timed_out = res.timed_out
-        else:
-            self.last_anomalies = []
-            self.last_timed_out = _run_unconfined(
-                [sys.executable, "-I", str(RUNNER), mode, str(job_path), str(out_dir)],
-                self.limits,
-                wall,
-                cwd=root,
-            )
-        return out_dir, holder
+        return records[1:]
 
     def execute_notebook(self, cells: list[tuple[int, str]], timeout: float) -> dict[int, dict]:
         """Execute `(index, source)` code cells; return {index: {"outputs", "execution_count"}}."""
-        wall = min(self.limits.wall_seconds, timeout * max(1, len(cells)) + 10)
-        out_dir, holder = self._run("notebook", {"cells": cells, "timeout": timeout}, wall)
-        with holder:
-            wanted = {i for i, _ in cells}
-            results: dict[int, dict] = {}
-            for record in _read_lines(out_dir, "cells.jsonl"):
-                index = record.get("index")
-                if type(index) is not int or index not in wanted or index in results:
-                    continue
-                outputs = record.get("outputs")
-                count = record.get("execution_count")
-                results[index] = {
-                    "outputs": _clean_outputs(outputs if type(outputs) is list else []),
-                    "execution_count": count if type(count) is int else None,
-                }
+        n = max(1, len(cells))
+        wall = min(self.limits.wall_seconds, timeout * n + 10)
+        cpu = timeout * n + STARTUP_CPU_SECONDS
+        records = self._run("notebook", {"cells": cells, "timeout": timeout}, wall, cpu)
+        wanted = {i for i, _ in cells}
+        results: dict[int, dict] = {}
+        for record in records:
+            index = record.get("index")
+            if type(index) is not int or index not in wanted or index in results:
+                continue
+            outputs = record.get("outputs")
+            count = record.get("execution_count")
+            results[index] = {
+                "outputs": _clean_outputs(outputs if type(outputs) is list else []),
+                "execution_count": count if type(count) is int else None,
+            }
+            dropped = record.get("dropped")
+            if type(dropped) is list:
+                self.last.dropped += [str(d)[:300] for d in dropped[:20]]
         return results
 
     def call_functions(self, program: list[str], calls: list[dict], timeout: float) -> list:
         """Run `program` then each call; one CallOutcome per call (missing → failed)."""
-        wall = min(self.limits.wall_seconds, timeout * (len(program) + len(calls)) + 10)
+        n = len(program) + len(calls)
+        wall = min(self.limits.wall_seconds, timeout * n + 10)
+        cpu = timeout * n + STARTUP_CPU_SECONDS
         job = {"program": program, "calls": calls, "timeout": timeout}
-        out_dir, holder = self._run("checks", job, wall)
         outcomes: list[CallOutcome | None] = [None] * len(calls)
-        with holder:
-            for record in _read_lines(out_dir, "calls.jsonl"):
-                i = record.get("i")
-                if type(i) is not int or not 0 <= i < len(calls) or outcomes[i] is not None:
-                    continue
-                if record.get("ok") is True and "value" in record:
-                    outcomes[i] = CallOutcome(True, record["value"])
-                else:
-                    error = record.get("error")
-                    outcomes[i] = CallOutcome(False, error=str(error)[:100] if error else "error")
+        for record in self._run("checks", job, wall, cpu):
+            i = record.get("i")
+            if type(i) is not int or not 0 <= i < len(calls) or outcomes[i] is not None:
+                continue
+            if record.get("ok") is True and "value" in record:
+                outcomes[i] = CallOutcome(True, record["value"])
+            else:
+                error = record.get("error")
+                outcomes[i] = CallOutcome(False, error=str(error)[:100] if error else "error")
         return [o or CallOutcome(False, error="not run") for o in outcomes]
 
 
-def _run_unconfined(argv: list[str], limits: Limits, wall: float, cwd: Path) -> bool:
+def _run_unconfined(argv: list[str], limits: Limits, wall: float, cwd: Path) -> tuple[bytes, str]:
     """The `--unsafe-no-sandbox` path: rlimits and a timeout only; learner code is NOT confined."""
 
     def preexec() -> None:
@@ -136,33 +173,37 @@ def _run_unconfined(argv: list[str], limits: Limits, wall: float, cwd: Path) -> 
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes,) * 2)
 
-    proc = subprocess.Popen(
-        argv,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=preexec,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "LANG": "C.UTF-8"},
-    )
-    start = time.monotonic()
+    results = cwd / "results.jsonl"
+    fd = os.open(results, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=preexec,
+            pass_fds=(fd,),
+            env={
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(cwd),
+                "LANG": "C.UTF-8",
+                RESULT_FD_ENV: str(fd),
+            },
+        )
+    finally:
+        os.close(fd)
     try:
         proc.wait(timeout=wall)
-        return False
     except subprocess.TimeoutExpired:
-        import os
-        import signal
-
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        return time.monotonic() - start >= wall
+    with open(results, "rb") as f:
+        return f.read(limits.output_bytes + 1), ""
 
 
-def _read_lines(out_dir: Path, name: str):
-    data = read_output(out_dir, name, MAX_RESULT_BYTES)
-    if not data:
-        return
+def _records(data: bytes):
     for line in data.split(b"\n"):
         if not line.strip():
             continue

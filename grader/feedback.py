@@ -10,7 +10,9 @@ indented as code (Markdown) so it cannot inject markup.
 from __future__ import annotations
 
 import html
+import os
 import re
+import tempfile
 from pathlib import Path
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -87,6 +89,8 @@ def render_markdown(result: dict) -> str:
         lines.append(f"(raw {result['raw_score']:g}, late penalty −{result['late_penalty']:g})")
     if result.get("status") != "graded":
         lines += ["", f"Not graded: {result.get('error', '')}"]
+    for notice in result.get("notices", []):
+        lines += ["", f"Note: {notice}"]
     for ex in result.get("exercises", []):
         lines += [
             "",
@@ -117,6 +121,7 @@ def render_html(result: dict) -> str:
     status = ""
     if result.get("status") != "graded":
         status = f"<p>Not graded: {e(str(result.get('error', '')))}</p>"
+    status += "".join(f"<p>Note: {e(str(n))}</p>" for n in result.get("notices", []))
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>Feedback {e(result['module'])} — {e(result['learner'])}</title>"
@@ -129,9 +134,13 @@ def render_html(result: dict) -> str:
 
 
 def write_feedback(folder: Path, result: dict) -> tuple[Path, Path]:
+    """Write `<learner>.md` and `<learner>.html` (each replaced atomically)."""
     folder.mkdir(parents=True, exist_ok=True)
     md = folder / f"{result['learner']}.md"
     page = folder / f"{result['learner']}.html"
-    md.write_text(render_markdown(result))
-    page.write_text(render_html(result))
+    for path, text in ((md, render_markdown(result)), (page, render_html(result))):
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
     return md, page

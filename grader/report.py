@@ -8,7 +8,7 @@ import json
 import statistics
 from pathlib import Path
 
-from grader.job import SubmissionResult
+from grader.submission import SubmissionResult
 
 #: The columns `nbgrader export` writes, in its order.
 CSV_COLUMNS = [

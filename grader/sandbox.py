@@ -4,25 +4,35 @@ What one sandbox run gets, and nothing else:
 
 - a new user, PID, mount, network, IPC, UTS and cgroup namespace (`--unshare-all`): no network,
   not even loopback to the host; no view of other processes;
-- a separate unprivileged host uid when the grader runs as root (one uid per worker, so
-  `RLIMIT_NPROC`, which counts per uid, is per sandbox), and `--disable-userns` inside;
+- its own leased host uid when the grader runs as root (`grader.leases`: exclusive on the
+  host for the run's whole life, so `RLIMIT_NPROC`, which counts per uid, bounds the processes
+  of this sandbox only, and cleanup kills only this sandbox's processes), `--disable-userns`
+  inside, and a seccomp filter (`grader.seccomp`: no ptrace, io_uring, bpf, keyctl, mounts…);
 - read-only binds of what the Python interpreter needs (`/usr`, the interpreter prefix, the
-  virtual environment, the `sandbox_chain` package), the job's input files read-only, one
-  writable output folder, a size-capped private `/tmp` (mounted *before* any bind so it cannot
-  hide one — PITFALLS), `--clearenv` plus a minimal environment (no secrets of the grader);
-- rlimits on CPU seconds, address space, processes, open files, file size and core dumps, a
-  wall-clock timeout and an output-folder quota, both enforced by killing the whole process
-  group; the sandbox's PID namespace dies with its init, so nothing (daemons included) survives.
+  virtual environment, the `sandbox_chain` package) and the job's input files; the only
+  writable places are a size-capped private `/tmp` (mounted *before* any bind so it cannot
+  hide one — PITFALLS) and a small capped `/dev/shm`, both tmpfs the kernel bounds, deleted-but-
+  open files included; `--clearenv` plus a minimal environment (no secrets of the grader);
+- results come back only through a pipe (fd `$LUNE_RESULT_FD`), read with a byte quota: no
+  file of the sandbox is ever opened by the grader;
+- limits: CPU seconds of the whole sandbox (every process, measured by the supervisor, with
+  `RLIMIT_CPU` per process as the kernel's backstop), resident memory of the whole sandbox
+  (summed over its processes, `RLIMIT_AS` per process as the backstop), processes
+  (`RLIMIT_NPROC` on the leased uid), open files, file size, core dumps, and a wall clock that
+  counts only the time the sandbox was not kept waiting for a CPU by the host (so a loaded
+  host does not eat a learner's time). The sandbox's PID namespace dies with its init, so
+  nothing (daemons included) survives a run.
 
-Results come back only through files in the output folder, opened with `O_NOFOLLOW` and read
-with a size cap (`read_output`). Reference: bubblewrap(1), 0.8.0.
+A run the supervisor had to end for the host's sake (a host so loaded that the sandbox spent
+most of its time waiting) reports `host_timeout`: an infrastructure failure, never a verdict.
+Reference: bubblewrap(1), 0.8.0; proc(5) for `stat` and `schedstat`.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-import shutil
+import select
 import signal
 import stat
 import subprocess
@@ -32,14 +42,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.errors import SandboxUnavailable
+from grader.errors import SandboxFailure, SandboxUnavailable
+from grader.leases import lease_uid
+from grader.seccomp import filter_program
 
 BWRAP = os.environ.get("LUNE_GRADER_BWRAP", "/usr/bin/bwrap")
-#: First host uid of the sandbox uid pool (worker i runs as UID_BASE + i) when grading as root.
-UID_BASE = int(os.environ.get("LUNE_GRADER_UID_BASE", "61000"))
 INNER_UID = 1000
 IN_DIR = "/sandbox/in"
-OUT_DIR = "/sandbox/out"
+#: Environment variable naming the results pipe's file descriptor inside the sandbox.
+RESULT_FD_ENV = "LUNE_RESULT_FD"
 
 _CLONE_NEWNS = 0x00020000
 _MS_BIND = 4096
@@ -47,41 +58,64 @@ _MS_REC = 16384
 _MS_PRIVATE = 1 << 18
 _PR_SET_PDEATHSIG = 1
 _SHM_BYTES = 8 * 1024 * 1024
+_STDERR_KEEP = 8192
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one sandbox run."""
+    """Resource limits of one sandbox run (each bounds the whole sandbox unless it says so)."""
 
-    cpu_seconds: int = 60
-    memory_bytes: int = 1536 * 1024 * 1024  # address space; CPython + ecdsa need ~300 MiB
+    cpu_seconds: int = 60  # CPU time of every process of the sandbox together
+    memory_bytes: int = 1536 * 1024 * 1024  # resident memory together; also RLIMIT_AS each
     processes: int = 64
-    open_files: int = 256
-    file_size_bytes: int = 16 * 1024 * 1024
-    tmp_bytes: int = 64 * 1024 * 1024
-    output_bytes: int = 32 * 1024 * 1024  # total of the output folder
-    wall_seconds: float = 90.0
+    open_files: int = 256  # per process
+    file_size_bytes: int = 16 * 1024 * 1024  # per file
+    tmp_bytes: int = 64 * 1024 * 1024  # the /tmp tmpfs
+    output_bytes: int = 32 * 1024 * 1024  # the results stream
+    wall_seconds: float = 90.0  # elapsed time, less the time the host kept it waiting
 
 
 @dataclass(frozen=True)
 class Bind:
-    """A host path shown inside the sandbox at `target` (read-only unless `writable`)."""
+    """A host path shown inside the sandbox at `target` (read-only)."""
 
     source: Path
     target: str
-    writable: bool = False
 
 
 @dataclass
 class SandboxResult:
-    """How one run ended. `returncode` is None when the grader killed it."""
+    """How one run ended. `returncode` is None when the supervisor killed it."""
 
     returncode: int | None
-    timed_out: bool = False
-    over_quota: bool = False
+    output: bytes = b""
+    timed_out: bool = False  # the learner's wall time ran out (a verdict)
+    cpu_exceeded: bool = False  # the sandbox used its CPU seconds (a verdict)
+    memory_exceeded: bool = False  # the sandbox's resident memory passed the limit (a verdict)
+    over_quota: bool = False  # more results than `output_bytes` (a verdict)
+    host_timeout: bool = False  # the host starved the sandbox (infrastructure, retried)
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    starved_seconds: float = 0.0
+    peak_memory_bytes: int = 0
+    uid: int | None = None
     stderr: str = ""
     anomalies: list[str] = field(default_factory=list)
+
+    @property
+    def limit_hit(self) -> str:
+        """Which limit ended the run, in words a learner can act on ("" when none did)."""
+        if self.memory_exceeded:
+            return "memory limit"
+        if self.cpu_exceeded:
+            return "CPU time limit"
+        if self.timed_out:
+            return "time limit"
+        if self.over_quota:
+            return "output size limit"
+        return ""
 
 
 def runtime_binds() -> list[Bind]:
@@ -99,13 +133,6 @@ def runtime_binds() -> list[Bind]:
             seen.add(real)
             binds.append(Bind(Path(path), path))
     return binds
-
-
-def sandbox_uid(worker_index: int) -> int | None:
-    """The host uid a worker's sandboxes run as; None when not root (runs as the current uid)."""
-    if os.geteuid() != 0:
-        return None
-    return UID_BASE + worker_index
 
 
 def _others_can_reach(path: Path) -> bool:
@@ -131,11 +158,11 @@ def _system_binds() -> list[str]:
     return args
 
 
-def _preexec(limits: Limits, uid: int | None, premounts: list[tuple[str, str]]):
-    """Runs in the forked child before exec(bwrap): session, rlimits, then drop to the pool uid."""
+def _preexec(limits: Limits, cpu: int, uid: int | None, premounts: list[tuple[str, str]]):
+    """Runs in the forked child before exec(bwrap): session, rlimits, then drop to the lease uid."""
     import resource
 
-    # RLIMIT_NPROC counts every process of the uid. A pool uid runs nothing else; without one
+    # RLIMIT_NPROC counts every process of the uid. A leased uid runs nothing else; without one
     # (not root) the sandbox may add `processes` to what the user already runs.
     nproc = limits.processes if uid is not None else _count_uid(os.getuid()) + limits.processes
 
@@ -154,7 +181,7 @@ def _preexec(limits: Limits, uid: int | None, premounts: list[tuple[str, str]]):
                 if libc.mount(src.encode(), dst.encode(), None, _MS_BIND | _MS_REC, None) != 0:
                     os._exit(123)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_bytes, limits.file_size_bytes))
@@ -169,24 +196,6 @@ def _preexec(limits: Limits, uid: int | None, premounts: list[tuple[str, str]]):
     return apply
 
 
-def _dir_usage(path: Path, cap_entries: int = 10_000) -> tuple[int, int]:
-    """Bytes and entries under `path`, never following symlinks."""
-    total = entries = 0
-    stack = [path]
-    while stack and entries <= cap_entries:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    entries += 1
-                    st = entry.stat(follow_symlinks=False)
-                    total += st.st_blocks * 512
-                    if stat.S_ISDIR(st.st_mode):
-                        stack.append(Path(entry.path))
-        except OSError:
-            continue
-    return total, entries
-
-
 def _count_uid(uid: int) -> int:
     count = 0
     for pid_dir in Path("/proc").iterdir():
@@ -199,8 +208,8 @@ def _count_uid(uid: int) -> int:
     return count
 
 
-def _kill_uid_leftovers(uid: int) -> int:
-    """SIGKILL every process still running as the sandbox uid (there should be none)."""
+def kill_uid_leftovers(uid: int) -> int:
+    """SIGKILL every process running as `uid` — only ever called with a uid the caller leases."""
     killed = 0
     for pid_dir in Path("/proc").iterdir():
         if not pid_dir.name.isdigit():
@@ -223,40 +232,129 @@ def _kill_uid_leftovers(uid: int) -> int:
     return killed
 
 
-class Sandbox:
-    """One worker's sandbox: fixed limits and uid, fresh namespaces for every `run`."""
+class _Tree:
+    """The sandbox's processes (bwrap and its descendants) and what they used together.
 
-    def __init__(self, limits: Limits | None = None, uid: int | None = None) -> None:
+    Processes are found through /proc/<pid>/task/<tid>/children from bwrap's pid: an orphan is
+    reparented to the sandbox's init, so it stays in the tree. Times of a process that exited
+    and was reaped move into its parent's `cutime`/`cstime`, so the sum never goes backwards
+    by more than a process that died unreaped; the maximum seen is kept.
+
+    `starved` is the time the host kept the sandbox waiting: between two samples, when at most
+    one of the sandbox's processes was runnable, the run-queue wait it gained (schedstat) was
+    the host's doing; when several were, they were competing with each other (a fork bomb
+    waits on itself), and that time is not the host's.
+    """
+
+    def __init__(self, root_pid: int) -> None:
+        self.root = root_pid
+        self.cpu = 0.0
+        self.rss = 0
+        self.peak_rss = 0
+        self.starved = 0.0
+        self._waits: dict[tuple[int, str], float] = {}
+
+    def _pids(self) -> list[int]:
+        found, stack = [], [self.root]
+        while stack and len(found) < 4096:
+            pid = stack.pop()
+            found.append(pid)
+            try:
+                tasks = os.listdir(f"/proc/{pid}/task")
+            except OSError:
+                continue
+            for tid in tasks:
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/children") as f:
+                        stack += [int(c) for c in f.read().split()]
+                except (OSError, ValueError):
+                    continue
+        return found
+
+    def sample(self) -> None:
+        cpu, rss, runnable, gained = 0.0, 0, 0, 0.0
+        waits: dict[tuple[int, str], float] = {}
+        for pid in self._pids():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/schedstat") as f:
+                    wait = int(f.read().split()[1]) / 1e9
+            except (OSError, IndexError, ValueError):
+                continue
+            cpu += sum(int(x) for x in fields[11:15]) / _CLK_TCK
+            rss += int(fields[21]) * _PAGE
+            runnable += fields[0] == "R"
+            # Keyed by (pid, start time) so a reused pid is a new process.
+            key = (pid, fields[19])
+            waits[key] = wait
+            gained = max(gained, wait - self._waits.get(key, wait))
+        self._waits = waits
+        if runnable <= 1:
+            self.starved += gained
+        self.cpu = max(self.cpu, cpu)
+        self.rss = rss
+        self.peak_rss = max(self.peak_rss, rss)
+
+
+class Sandbox:
+    """Fixed limits; every `run` leases a uid, gets fresh namespaces, and cleans up after itself."""
+
+    def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
-        self.uid = uid
 
     def run(
         self,
         argv: list[str],
         *,
         binds: list[Bind],
-        out_dir: Path,
         env: dict[str, str] | None = None,
         wall_seconds: float | None = None,
+        cpu_seconds: float | None = None,
     ) -> SandboxResult:
-        """Run `argv` confined; `out_dir` (made empty by the caller) is the only writable bind."""
+        """Run `argv` confined; return its results stream and how it ended."""
         limits = self.limits
         wall = wall_seconds if wall_seconds is not None else limits.wall_seconds
-        if self.uid is not None:
-            os.chown(out_dir, self.uid, self.uid)
-        os.chmod(out_dir, 0o700)
-        with tempfile.TemporaryDirectory(prefix="lune-bwrap-") as scratch:
+        cpu = min(
+            cpu_seconds if cpu_seconds is not None else limits.cpu_seconds, limits.cpu_seconds
+        )
+        with lease_uid() as uid, tempfile.TemporaryDirectory(prefix="lune-bwrap-") as scratch:
+            if uid is not None:
+                kill_uid_leftovers(uid)  # a previous holder that died mid-run
             scratch_path = Path(scratch)
             os.chmod(scratch_path, 0o755)
-            args, premounts = self._bwrap_args(binds, out_dir, env or {}, scratch_path)
-            stderr_path = scratch_path / "stderr"
-            with open(stderr_path, "wb") as err:
-                return self._supervise(
-                    args + ["--", *argv], premounts, err, stderr_path, out_dir, wall
+            result_r, result_w = os.pipe()
+            err_r, err_w = os.pipe()
+            seccomp_r, seccomp_w = os.pipe()
+            try:
+                os.write(seccomp_w, filter_program())
+                os.close(seccomp_w)
+                seccomp_w = -1
+                args, premounts = self._bwrap_args(binds, env or {}, scratch_path, uid)
+                args += ["--seccomp", str(seccomp_r), "--setenv", RESULT_FD_ENV, str(result_w)]
+                proc = subprocess.Popen(
+                    [*args, "--", *argv],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err_w,
+                    env={"PATH": "/usr/bin:/bin"},
+                    preexec_fn=_preexec(limits, int(cpu) + 1, uid, premounts),
+                    close_fds=True,
+                    pass_fds=(result_w, seccomp_r),
                 )
+                for fd in (result_w, err_w, seccomp_r):
+                    os.close(fd)
+                result_w = err_w = seccomp_r = -1
+                result = self._supervise(proc, result_r, err_r, wall, cpu, uid)
+            finally:
+                for fd in (result_r, result_w, err_r, err_w, seccomp_r, seccomp_w):
+                    if fd >= 0:
+                        os.close(fd)
+        result.uid = uid
+        return result
 
     def _bwrap_args(
-        self, binds: list[Bind], out_dir: Path, env: dict[str, str], scratch: Path
+        self, binds: list[Bind], env: dict[str, str], scratch: Path, uid: int | None
     ) -> tuple[list[str], list[tuple[str, str]]]:
         limits = self.limits
         args = [
@@ -292,10 +390,9 @@ class Sandbox:
             "/dev/shm",
         ]
         premounts: list[tuple[str, str]] = []
-        binds = [*binds, Bind(out_dir, OUT_DIR, writable=True)]
         for i, bind in enumerate(binds):
             source = str(bind.source)
-            if self.uid is not None and not _others_can_reach(bind.source):
+            if uid is not None and not _others_can_reach(bind.source):
                 point = scratch / f"m{i}"
                 if bind.source.is_dir():
                     point.mkdir()
@@ -303,9 +400,9 @@ class Sandbox:
                     point.touch()
                 premounts.append((os.path.realpath(source), str(point)))
                 source = str(point)
-            args += ["--bind" if bind.writable else "--ro-bind", source, bind.target]
+            args += ["--ro-bind", source, bind.target]
         # After every mount point exists: the root and /dev tmpfs become read-only, so /tmp
-        # (size-capped), /dev/shm and the output folder are the only writable places.
+        # and /dev/shm (both size-capped) are the only writable places.
         args += ["--remount-ro", "/dev", "--remount-ro", "/"]
         args += ["--chdir", "/tmp", "--clearenv"]
         base_env = {
@@ -320,46 +417,67 @@ class Sandbox:
         return args, premounts
 
     def _supervise(
-        self,
-        args: list[str],
-        premounts: list[tuple[str, str]],
-        err,
-        stderr_path: Path,
-        out_dir: Path,
-        wall: float,
+        self, proc: subprocess.Popen, result_r: int, err_r: int, wall: float, cpu: float, uid
     ) -> SandboxResult:
         limits = self.limits
+        # The host's patience: a run kept waiting this long is the host's failure, not the
+        # learner's (generous, so only a badly overloaded host reaches it).
+        host_wall = max(3 * wall, wall + 60)
         start = time.monotonic()
-        proc = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-            env={"PATH": "/usr/bin:/bin"},
-            preexec_fn=_preexec(limits, self.uid, premounts),
-            close_fds=True,
-        )
         result = SandboxResult(returncode=None)
-        next_quota_check = 0.0
+        tree = _Tree(proc.pid)
+        out: list[bytes] = []
+        out_len = 0
+        err = bytearray()
+        open_fds = {result_r, err_r}
+        next_sample = 0.0
         try:
             while True:
-                try:
-                    proc.wait(timeout=0.02)
+                ready, _, _ = (
+                    select.select(list(open_fds), [], [], 0.02) if open_fds else ([], [], [])
+                )
+                for fd in ready:
+                    chunk = os.read(fd, 1 << 16)
+                    if not chunk:
+                        open_fds.discard(fd)
+                    elif fd == result_r:
+                        out.append(chunk)
+                        out_len += len(chunk)
+                    else:
+                        err += chunk
+                        del err[:-_STDERR_KEEP]
+                if out_len > limits.output_bytes:
+                    result.over_quota = True
                     break
-                except subprocess.TimeoutExpired:
-                    pass
+                if not open_fds:
+                    # Every writer is gone: the sandbox has ended (or closed both pipes).
+                    try:
+                        proc.wait(timeout=0.02)
+                        break
+                    except subprocess.TimeoutExpired:
+                        time.sleep(0.02)
+                elif proc.poll() is not None and not ready:
+                    break
                 now = time.monotonic()
-                if now - start > wall:
+                if now >= next_sample:
+                    tree.sample()
+                    next_sample = now + 0.05
+                    if tree.rss > limits.memory_bytes:
+                        result.memory_exceeded = True
+                        break
+                    if tree.cpu > cpu + 0.5:
+                        result.cpu_exceeded = True
+                        break
+                elapsed = now - start
+                if elapsed - tree.starved > wall:
                     result.timed_out = True
                     break
-                if now >= next_quota_check:
-                    used, entries = _dir_usage(out_dir)
-                    if used > limits.output_bytes or entries > 1000:
-                        result.over_quota = True
-                        break
-                    next_quota_check = now + 0.2
+                if elapsed > host_wall:
+                    result.host_timeout = True
+                    break
         finally:
-            if proc.returncode is None:
+            if proc.poll() is None:
+                tree.sample()
                 # bwrap leads our new process group; its death kills the sandbox's PID 1 and
                 # with it every process of the sandbox's PID namespace.
                 try:
@@ -369,81 +487,30 @@ class Sandbox:
                 proc.wait()
             else:
                 result.returncode = proc.returncode
-            if self.uid is not None:
+            if uid is not None:
                 # The PID namespace is torn down asynchronously: wait until it is really empty.
                 deadline = time.monotonic() + 5
-                while _kill_uid_leftovers(self.uid) and time.monotonic() < deadline:
+                while kill_uid_leftovers(uid) and time.monotonic() < deadline:
                     time.sleep(0.01)
         result.wall_seconds = time.monotonic() - start
-        with open(stderr_path, "rb") as f:
-            f.seek(max(0, os.fstat(f.fileno()).st_size - 8192))
-            result.stderr = f.read().decode("utf-8", "replace")
-        result.anomalies = scan_output(out_dir)
+        result.cpu_seconds = tree.cpu
+        result.starved_seconds = tree.starved
+        result.peak_memory_bytes = tree.peak_rss
+        result.output = b"".join(out)[: limits.output_bytes + 1]
+        result.stderr = err.decode("utf-8", "replace")
         return result
 
 
-def scan_output(out_dir: Path) -> list[str]:
-    """Entries of the output folder that are not plain files or folders (planted symlinks...)."""
-    odd = []
-    stack = [out_dir]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                for entry in it:
-                    st = entry.stat(follow_symlinks=False)
-                    if stat.S_ISDIR(st.st_mode):
-                        stack.append(Path(entry.path))
-                    elif not stat.S_ISREG(st.st_mode):
-                        odd.append(os.path.relpath(entry.path, out_dir))
-        except OSError:
-            continue
-    return sorted(odd)
+_PROBED: dict[str, str | None] = {}
 
 
-def read_output(out_dir: Path, name: str, max_bytes: int) -> bytes | None:
-    """Read one result file the sandbox wrote: no symlinks, regular files only, size-capped.
-
-    Returns None when the file is missing, is not a regular file, or is larger than `max_bytes`.
-    """
-    dir_fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-    try:
-        fd = os.open(
-            name,
-            os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
-            dir_fd=dir_fd,
-        )
-    except OSError:
-        return None
-    finally:
-        os.close(dir_fd)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > max_bytes:
-            return None
-        chunks = []
-        remaining = max_bytes + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        return None if len(data) > max_bytes else data
-    finally:
-        os.close(fd)
-
-
-_PROBED: dict[int | None, str | None] = {}
-
-
-def probe(uid: int | None = None) -> None:
+def probe() -> None:
     """Start one empty sandbox; raise SandboxUnavailable with the reason when it cannot run."""
-    if uid in _PROBED:
-        reason = _PROBED[uid]
+    if BWRAP in _PROBED:
+        reason = _PROBED[BWRAP]
     else:
-        reason = _probe_reason(uid)
-        _PROBED[uid] = reason
+        reason = _probe_reason()
+        _PROBED[BWRAP] = reason
     if reason:
         raise SandboxUnavailable(
             f"the grading sandbox cannot start: {reason}. Install bubblewrap and enable "
@@ -452,27 +519,18 @@ def probe(uid: int | None = None) -> None:
         )
 
 
-def _probe_reason(uid: int | None) -> str | None:
+def _probe_reason() -> str | None:
     if not os.path.exists(BWRAP):
         return f"{BWRAP} not found"
-    with tempfile.TemporaryDirectory(prefix="lune-probe-") as tmp:
-        out = Path(tmp) / "out"
-        out.mkdir()
-        box = Sandbox(Limits(wall_seconds=20), uid=uid)
-        try:
-            res = box.run(
-                [sys.executable, "-I", "-c", f"open('{OUT_DIR}/ok', 'w').write('ok')"],
-                binds=runtime_binds(),
-                out_dir=out,
-            )
-        except OSError as exc:
-            return str(exc)
-        if res.returncode != 0 or read_output(out, "ok", 16) != b"ok":
-            detail = res.stderr.strip().splitlines()
-            return detail[-1] if detail else f"bwrap exited with {res.returncode}"
+    box = Sandbox(Limits(wall_seconds=20))
+    code = f"import os; os.write(int(os.environ['{RESULT_FD_ENV}']), b'ok')"
+    try:
+        res = box.run([sys.executable, "-I", "-c", code], binds=runtime_binds())
+    except SandboxFailure:
+        return None  # a busy uid pool says nothing about whether bwrap works
+    except (OSError, SandboxUnavailable) as exc:
+        return str(exc)
+    if res.returncode != 0 or res.output != b"ok":
+        detail = res.stderr.strip().splitlines()
+        return detail[-1] if detail else f"bwrap exited with {res.returncode}"
     return None
-
-
-def clear_dir(path: Path) -> None:
-    """Remove a finished job's folder (sandbox-owned files included; never follows symlinks)."""
-    shutil.rmtree(path, ignore_errors=True)

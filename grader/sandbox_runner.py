@@ -1,22 +1,28 @@
 """What runs INSIDE the grading sandbox. Standalone: imports only the standard library and IPython.
 
-Two modes, each in its own fresh sandbox and interpreter:
+Two modes, each in its own fresh sandbox and interpreter; both write JSON lines to the results
+pipe (file descriptor `$LUNE_RESULT_FD`), the first of which is `{"ready": true}` once the
+interpreter and IPython are loaded and before any learner code runs — so a sandbox that never
+says "ready" failed for a reason that is not the learner's:
 
-``notebook JOB OUT``
+``notebook JOB``
     Execute the code cells of a (sanitized, output-free) notebook in order in an in-process
     IPython `InteractiveShell`, the same shell class ipykernel runs, without the kernel's
-    ZMQ layer. Each executed cell appends one JSON line `{"index", "execution_count",
-    "outputs"}` to `OUT/cells.jsonl` with nbformat outputs (stream, execute_result,
-    display_data, error) — what nbclient would have stored. A cell that runs past the timeout
-    gets nbgrader's `CellTimeoutError` output and execution continues, as nbgrader's Execute
-    does with `interrupt_on_timeout`.
+    ZMQ layer. Each executed cell writes one line `{"index", "execution_count", "outputs"}`
+    with nbformat outputs (stream, execute_result, display_data, error) — what nbclient would
+    have stored — after outputs too large to keep are replaced by a note (`dropped` lists
+    them). A cell that uses more than its CPU-time budget, or whose elapsed time less the
+    time the host kept it waiting for a CPU passes the generous wall bound, gets nbgrader's
+    `CellTimeoutError` output and execution continues, as nbgrader's Execute does with
+    `interrupt_on_timeout`.
 
-``checks JOB OUT``
+``checks JOB``
     Exec the learner's solution code (and the notebook's own set-up cells) in a fresh
-    interpreter, call the exercise functions on the inputs listed in JOB and append one JSON
-    line per call to `OUT/calls.jsonl`. Values are encoded with exact type checks
-    (`type(x) is int`, ...), so an object that pretends to equal anything cannot pass. The
-    expected values are never here: trusted code outside the sandbox compares them.
+    interpreter, call the exercise functions on the inputs listed in JOB and write one line
+    per call. Values are encoded with exact type checks (`encode`: `type(x) is int`, ...), so
+    an object that pretends to equal anything cannot pass. The expected values are never here:
+    trusted code outside the sandbox compares them. `lune course check` encodes a solution's
+    values with the same `encode`, so what the course check accepts, grading accepts.
 
 Everything written here is untrusted by the grader: it re-validates every line it reads.
 """
@@ -28,11 +34,18 @@ import json
 import os
 import signal
 import sys
+import time
 
 MAX_TEXT = 64 * 1024
 MAX_VALUE_ITEMS = 100_000
 MAX_DEPTH = 32
-
+#: One output (one MIME bundle or stream) larger than this is replaced by a note.
+MAX_OUTPUT_BYTES = 1024 * 1024
+#: A cell's outputs together larger than this are replaced by a note.
+MAX_CELL_OUTPUT_BYTES = 4 * 1024 * 1024
+#: The per-cell wall bound, as a multiple of the CPU budget (plus WALL_SLACK seconds).
+WALL_FACTOR = 3.0
+WALL_SLACK = 5.0
 
 # nbgrader's Execute.error_on_timeout output.
 TIMEOUT_OUTPUT = {
@@ -47,23 +60,66 @@ class CellTimeout(BaseException):
     """Raised by the per-cell alarm (BaseException so a bare `except Exception` cannot eat it)."""
 
 
-def _alarm(_signum, _frame):
+def _waited() -> float:
+    """Seconds this process has spent runnable but waiting for a CPU (proc(5) schedstat)."""
+    try:
+        with open("/proc/self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+class _Budget:
+    """A cell's time budget: CPU seconds (ITIMER_PROF), and a wall bound that does not count
+    the time the host made the cell wait (ITIMER_REAL, re-armed while the host is to blame)."""
+
+    def __init__(self) -> None:
+        self.wall = 0.0
+        self.start = 0.0
+        self.waited = 0.0
+
+    def _on_wall(self, _signum, _frame):
+        own = (time.monotonic() - self.start) - (_waited() - self.waited)
+        if own < self.wall:
+            signal.setitimer(signal.ITIMER_REAL, max(0.05, self.wall - own))
+            return
+        raise CellTimeout()
+
+    def arm(self, cpu_seconds: float) -> None:
+        self.wall = cpu_seconds * WALL_FACTOR + WALL_SLACK
+        self.start, self.waited = time.monotonic(), _waited()
+        signal.signal(signal.SIGPROF, _cpu_spent)
+        signal.signal(signal.SIGALRM, self._on_wall)
+        signal.setitimer(signal.ITIMER_PROF, cpu_seconds)
+        signal.setitimer(signal.ITIMER_REAL, self.wall)
+
+    def disarm(self) -> None:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _cpu_spent(_signum, _frame):
     raise CellTimeout()
 
 
+_BUDGET = _Budget()
+
+
 def _arm(seconds: float) -> None:
-    signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    _BUDGET.arm(seconds)
 
 
 def _disarm() -> None:
-    signal.setitimer(signal.ITIMER_REAL, 0)
+    _BUDGET.disarm()
 
 
-def _append(path: str, record: dict) -> None:
-    line = json.dumps(record, ensure_ascii=True) + "\n"
-    with open(path, "a", encoding="ascii") as f:
-        f.write(line)
+_RESULT_FD = -1
+
+
+def _append(record: dict) -> None:
+    data = (json.dumps(record, ensure_ascii=True) + "\n").encode("ascii")
+    while data:
+        data = data[os.write(_RESULT_FD, data) :]
 
 
 # --------------------------------------------------------------------------- notebook mode
@@ -156,15 +212,58 @@ def _make_shell(sink: list):
     return shell
 
 
-def run_notebook(job: dict, out_dir: str) -> None:
+def _size(value) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=True))
+    except (TypeError, ValueError, RecursionError):
+        return MAX_CELL_OUTPUT_BYTES + 1
+
+
+def _note(text: str) -> dict:
+    # stdout, not stderr: any stderr output in a test cell scores it 0 in nbgrader.
+    return {"output_type": "stream", "name": "stdout", "text": text + "\n"}
+
+
+def cap_outputs(outputs: list) -> tuple[list, list[str]]:
+    """Outputs with each one too large to keep replaced by a note; and what was dropped.
+
+    A plot or image of several megabytes is an honest thing to display; it must not push the
+    results past the sandbox's quota and cost the learner the cells after it.
+    """
+    kept: list = []
+    dropped: list[str] = []
+    total = 0
+    for out in outputs:
+        size = _size(out)
+        kind = out.get("output_type", "output") if isinstance(out, dict) else "output"
+        if size > MAX_OUTPUT_BYTES or total + size > MAX_CELL_OUTPUT_BYTES:
+            mime = ""
+            if isinstance(out, dict) and isinstance(out.get("data"), dict):
+                mime = ", ".join(sorted(str(k) for k in out["data"]))[:200]
+            what = f"{kind} ({mime})" if mime else kind
+            dropped.append(f"{what}: {size / 2**20:.1f} MiB")
+            kept.append(
+                _note(
+                    f"[output not kept: {what} of {size / 2**20:.1f} MiB is over the "
+                    f"{MAX_OUTPUT_BYTES // 2**20} MiB limit per output]"
+                )
+            )
+            continue
+        total += size
+        kept.append(out)
+    return kept, dropped
+
+
+def run_notebook(job: dict) -> None:
     sink: list = [[]]
     shell = _make_shell(sink)
     sys.stdout = _CellStream("stdout", sink)
     sys.stderr = _CellStream("stderr", sink)
     timeout = float(job.get("timeout", 60))
-    path = os.path.join(out_dir, "cells.jsonl")
+    _append({"ready": True})
     for index, source in job["cells"]:
         sink[0] = []
+        _append({"start": index})
         try:
             _arm(timeout)
             try:
@@ -174,27 +273,29 @@ def run_notebook(job: dict, out_dir: str) -> None:
         except CellTimeout:
             sink[0].append(dict(TIMEOUT_OUTPUT))
         record = {"index": index, "execution_count": shell.execution_count - 1}
-        record["outputs"] = sink[0]
+        record["outputs"], dropped = cap_outputs(sink[0])
+        if dropped:
+            record["dropped"] = dropped
         try:
-            _append(path, record)
+            _append(record)
         except (TypeError, ValueError):
             record["outputs"] = [
                 {"output_type": "error", "ename": "OutputError", "evalue": "", "traceback": []}
             ]
-            _append(path, record)
+            _append(record)
 
 
 # ----------------------------------------------------------------------------- checks mode
 
 
-class Unencodable(Exception):
-    pass
+class Unencodable(TypeError):
+    """A value outside the course contract's plain JSON values (exact types only)."""
 
 
 def decode(value):
     """JSON → Python per the course contract: {"$bytes": hex} is bytes; lists stay lists."""
     if isinstance(value, dict):
-        if set(value) == {"$bytes"}:
+        if set(value) == {"$bytes"} and isinstance(value["$bytes"], str):
             return bytes.fromhex(value["$bytes"])
         return {k: decode(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -240,12 +341,12 @@ def _to_python(source: str) -> str:
         return TransformerManager().transform_cell(source)
 
 
-def run_checks(job: dict, out_dir: str) -> None:
-    path = os.path.join(out_dir, "calls.jsonl")
+def run_checks(job: dict) -> None:
     sys.stdout = io.StringIO()
     sys.stderr = io.StringIO()
     namespace: dict = {"__name__": "__main__", "__builtins__": __builtins__}
     timeout = float(job.get("timeout", 30))
+    _append({"ready": True})
     for source in job["program"]:
         try:
             _arm(timeout)
@@ -262,7 +363,7 @@ def run_checks(job: dict, out_dir: str) -> None:
         record: dict = {"i": i}
         if call["function"] in timed_out:
             # One timeout per function is enough to fail it; do not wait for every case.
-            _append(path, {"i": i, "ok": False, "error": "CellTimeout"})
+            _append({"i": i, "ok": False, "error": "CellTimeout"})
             continue
         try:
             fn = namespace.get(call["function"])
@@ -280,17 +381,19 @@ def run_checks(job: dict, out_dir: str) -> None:
             record.update(ok=False, error=type(exc).__name__[:100])
         sys.stdout = io.StringIO()
         sys.stderr = io.StringIO()
-        _append(path, record)
+        _append(record)
 
 
 def main(argv: list[str]) -> int:
-    mode, job_path, out_dir = argv[1:4]
+    global _RESULT_FD
+    mode, job_path = argv[1:3]
+    _RESULT_FD = int(os.environ["LUNE_RESULT_FD"])
     with open(job_path, encoding="utf-8") as f:
         job = json.load(f)
     if mode == "notebook":
-        run_notebook(job, out_dir)
+        run_notebook(job)
     elif mode == "checks":
-        run_checks(job, out_dir)
+        run_checks(job)
     else:
         return 2
     return 0

@@ -23,14 +23,24 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Float, Unicode
 
 from grader.checks import Exercise, ExerciseResult, calls_for, judge
+from grader.course.config import LatePolicy
+from grader.errors import InfrastructureFailure
 from grader.execution import Executor
-from grader.policy import LatePolicy
+from grader.policy import late_penalty
 
 NOT_EXECUTED = {
     "output_type": "error",
     "ename": "CellNotExecuted",
     "evalue": "the notebook stopped before this cell ran",
     "traceback": ["CellNotExecuted: the notebook stopped before this cell ran"],
+}
+
+
+INVALID_GRADE = {
+    "output_type": "error",
+    "ename": "InvalidGradeOutput",
+    "evalue": "a test cell's result is not a score nbgrader can read",
+    "traceback": ["InvalidGradeOutput: a test cell's result is not a score nbgrader can read"],
 }
 
 
@@ -44,6 +54,20 @@ class JobContext:
     check_results: list[ExerciseResult] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     capped: dict[str, float] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)  # what the learner should be told
+    failure: InfrastructureFailure | None = None  # set when a step failed for our reasons
+
+    def ran(self, executor: Executor) -> None:
+        """Take what the executor's last run said into the job's notices."""
+        last = executor.last
+        self.anomalies += last.anomalies
+        if last.limit_hit:
+            self.notices.append(
+                f"Your notebook reached the sandbox's {last.limit_hit}; the cells it did not "
+                "finish scored 0."
+            )
+        for what in last.dropped:
+            self.notices.append(f"An output was too large to keep and was not stored: {what}.")
 
 
 _current: JobContext | None = None
@@ -71,8 +95,12 @@ class SandboxExecute(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         job = _job()
         code = [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-        results = job.executor.execute_notebook(code, job.timeout)
-        job.anomalies += job.executor.last_anomalies
+        try:
+            results = job.executor.execute_notebook(code, job.timeout)
+        except InfrastructureFailure as exc:
+            job.failure = exc
+            raise
+        job.ran(job.executor)
         for i, _ in code:
             cell = nb.cells[i]
             got = results.get(i)
@@ -82,7 +110,19 @@ class SandboxExecute(NbGraderPreprocessor):
             else:
                 cell.outputs = [nbformat.from_dict(o) for o in got["outputs"]]
                 cell.execution_count = got["execution_count"]
+            if is_test_cell(cell):
+                _readable_grade(cell)
         return nb, resources
+
+
+def _readable_grade(cell) -> None:
+    """A test cell's outputs come from the sandbox, which the learner's code can write to: an
+    output nbgrader cannot score (a result above the cell's points, no `text/plain`) would make
+    SaveAutoGrades raise half-way. Such a cell scores 0, like a failing test."""
+    try:
+        utils.determine_grade(cell)
+    except Exception:  # noqa: BLE001 - whatever nbgrader would raise on it
+        cell.outputs = [nbformat.from_dict(INVALID_GRADE)]
 
 
 class TrustedChecks(NbGraderPreprocessor):
@@ -110,8 +150,12 @@ class TrustedChecks(NbGraderPreprocessor):
             # Test cells never run here; set-up cells came back from the source through
             # OverwriteCells; solution and learner-added cells are the learner's.
             program = [c.source for c in nb.cells if c.cell_type == "code" and not is_test_cell(c)]
-            outcomes = job.executor.call_functions(program, calls_for(wanted), job.timeout)
-            job.anomalies += job.executor.last_anomalies
+            try:
+                outcomes = job.executor.call_functions(program, calls_for(wanted), job.timeout)
+            except InfrastructureFailure as exc:
+                job.failure = exc
+                raise
+            job.ran(job.executor)
             results = {r.function: r for r in judge(wanted, outcomes)}
         job.check_results = [
             results.get(ex.function) or ExerciseResult(ex.function, 0, len(ex.cases), ran=False)
@@ -147,9 +191,9 @@ class LunePenalty(LateSubmissionPlugin):
 
     per = Unicode("day").tag(config=True)
     percent = Float(0.0).tag(config=True)
-    floor = Float(100.0).tag(config=True)
+    floor = Float(0.0).tag(config=True)
     grace_minutes = Float(0.0).tag(config=True)
 
     def late_submission_penalty(self, student_id, score, total_seconds_late):
         policy = LatePolicy(self.per, self.percent, self.floor, self.grace_minutes)
-        return score * policy.penalty_fraction(total_seconds_late)
+        return late_penalty(score, total_seconds_late, policy)

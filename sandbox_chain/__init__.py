@@ -69,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "generate_mnemonic": "bip39",
     "mnemonic_to_seed": "bip39",
     "is_valid_mnemonic": "bip39",
+    "wordlist": "bip39",
     "ExtendedKey": "bip32",
     "master_key_from_seed": "bip32",
     # transactions and script
@@ -107,6 +108,7 @@ _EXPORTS: dict[str, str] = {
     "mine_block": "miner",
     "generate_to_script": "miner",
     "solve_block": "miner",
+    "solve_template": "miner",
     "Wallet": "wallet",
     "WalletError": "wallet",
     "build_transaction": "wallet",
@@ -196,11 +198,13 @@ __all__ = [
     "sign_p2pkh_input",
     "solve_block",
     "solve_header",
+    "solve_template",
     "start_node",
     "target_to_bits",
     "verify_merkle_proof",
     "verify_script",
     "verify_signature",
+    "wordlist",
 ]
 
 
@@ -227,7 +231,7 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
         segwit_script_pubkey,
     )
     from .bip32 import ExtendedKey, master_key_from_seed
-    from .bip39 import generate_mnemonic, is_valid_mnemonic, mnemonic_to_seed
+    from .bip39 import generate_mnemonic, is_valid_mnemonic, mnemonic_to_seed, wordlist
     from .block import Block, BlockHeader, merkle_proof, merkle_root, verify_merkle_proof
     from .chainstate import Chain
     from .encoding import (
@@ -243,7 +247,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; nothing of this runs
     from .hashes import hash160, hash256, ripemd160, sha256
     from .interpreter import verify_script
     from .keys import PrivateKey, PublicKey, demo_key, verify_signature
-    from .miner import create_block_template, generate_to_script, mine_block, solve_block
+    from .miner import (
+        create_block_template,
+        generate_to_script,
+        mine_block,
+        solve_block,
+        solve_template,
+    )
     from .node.client import RPCClient, RPCConnectionError
     from .node.config import NodeConfig
     from .node.node import start_node

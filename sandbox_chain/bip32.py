@@ -210,8 +210,9 @@ class ExtendedKey:
             secret = int.from_bytes(key_data[1:], "big")
             if not 1 <= secret < N:
                 raise ParseError("the private key is not in 1..n-1")
-            private_key: PrivateKey | None = PrivateKey(secret)
-            public_key = private_key.public_key()
+            key = PrivateKey(secret)
+            private_key: PrivateKey | None = key
+            public_key = key.public_key()
         else:
             if key_data[0] == 0x00:
                 raise ParseError("public-key version bytes but a private key inside")

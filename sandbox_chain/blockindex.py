@@ -9,6 +9,7 @@ they only read `_index`, the in-memory copy of the `block_index` table.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .params import NetworkParams
 from .pow import difficulty_adjustment_interval, next_work_required
@@ -41,7 +42,11 @@ class BlockIndexRules:
     params: NetworkParams
     _index: dict[bytes, IndexEntry]
     _real_bits: dict[bytes, int]
-    tip: bytes  # the active chain's tip, provided by Chain
+
+    if TYPE_CHECKING:  # provided by Chain; declared for type checkers only
+
+        @property
+        def tip(self) -> bytes: ...
 
     def median_time_past(self, block_hash: bytes | None = None) -> int:
         """Median time of the 11 blocks ending at `block_hash` (default: the tip)."""

@@ -8,7 +8,6 @@ pool itself and its policy checks are `sandbox_chain.mempool`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from .errors import ChainError, ValidationError
@@ -31,9 +30,13 @@ class ChainMempool:
     params: NetworkParams
     script_cache: set[tuple[bytes, int]]
     _coins: DbCoins
-    height: int  # a property of Chain
-    # BlockIndexRules.median_time_past
-    median_time_past: Callable[[], int]
+
+    if TYPE_CHECKING:  # provided by Chain and BlockIndexRules; declared for type checkers only
+
+        @property
+        def height(self) -> int: ...
+
+        def median_time_past(self, block_hash: bytes | None = None) -> int: ...
 
     def _load_mempool(self) -> None:
         rows = self.storage.conn.execute("SELECT raw FROM mempool ORDER BY seq").fetchall()

@@ -378,7 +378,7 @@ class Chain(ChainMempool, ChainQueries, BlockIndexRules):
             except ValidationError as exc:
                 conn.execute("ROLLBACK TO reorg")
                 conn.execute("RELEASE reorg")
-                bad = getattr(exc, "block_hash", best)
+                bad = exc.block_hash or best
                 errors.append((bad, exc))
                 self._mark_invalid(bad)
                 continue
@@ -464,7 +464,7 @@ class Chain(ChainMempool, ChainQueries, BlockIndexRules):
             except ValidationError as exc:
                 if checks is not None and not checks.wait():
                     raise QueuedCheckFailed from exc  # a signature before it may fail first
-                exc.block_hash = entry.hash  # type: ignore[attr-defined]
+                exc.block_hash = entry.hash
                 raise
             if checks is not None:
                 checks.submit()  # verified by the worker while the block's rows are written
@@ -502,7 +502,7 @@ class Chain(ChainMempool, ChainQueries, BlockIndexRules):
             "INSERT OR REPLACE INTO txindex VALUES (?,?)", [(t, h) for t in checked.txids]
         )
         # One row per (script, transaction) touching it: paid to, or spent from.
-        history = []
+        history: list[tuple[bytes, bytes, bytes, int]] = []
         pos = 0
         for i, (tx, txid) in enumerate(zip(checked.block.txs, checked.txids, strict=True)):
             scripts = {out.script_pubkey for out in tx.vout}

@@ -27,7 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from .input_check import check_standard_input
 
@@ -59,14 +59,14 @@ def _encode(jobs: list[Job]) -> bytes:
     return b"".join(parts)
 
 
-def _read_exactly(stream: BinaryIO, n: int) -> bytes:
+def _read_exactly(stream: IO[bytes], n: int) -> bytes:
     data = stream.read(n)
     if len(data) != n:
         raise EOFError("the other side closed the pipe")
     return data
 
 
-def _decode(stream: BinaryIO) -> list[Job]:
+def _decode(stream: IO[bytes]) -> list[Job]:
     def u32() -> int:
         return int(_U32.unpack(_read_exactly(stream, 4))[0])
 
@@ -175,7 +175,9 @@ class SignatureChecks:
         while self._outstanding:
             self._outstanding -= 1
             try:
-                stdout = self._process.stdout  # type: ignore[union-attr]
+                stdout = self._process.stdout if self._process is not None else None
+                if stdout is None:
+                    raise ValueError("the check queue's worker is not running")
                 if self._hello_pending:
                     if _read_exactly(stdout, len(_HELLO)) != _HELLO:
                         raise ValueError("not the check queue's worker")
@@ -184,7 +186,7 @@ class SignatureChecks:
                 if answer not in (0, 1):
                     raise ValueError("garbled answer from the check queue's worker")
                 passed = answer == 1
-            except (EOFError, OSError, ValueError, AttributeError):  # dead, or not speaking
+            except (EOFError, OSError, ValueError):  # dead, or not speaking
                 self._broken = True  # our protocol: verify in line from now on
                 self._outstanding = 0
                 passed = False

@@ -52,6 +52,9 @@ class ValidationError(ChainError):
         self.message = message
         self.level = level
         self.corrupted = corrupted
+        # The block that failed, when a reorg connecting several blocks meets an invalid one
+        # (set by the chain state, which marks that block and its descendants invalid).
+        self.block_hash: bytes | None = None
         super().__init__(f"{reason}: {message}" if message else reason)
 
 

@@ -34,6 +34,7 @@ from .validation import (
     check_tx_inputs,
     is_final_tx,
     legacy_sigop_count,
+    require_coins,
     tx_legacy_sigops,
 )
 
@@ -195,16 +196,15 @@ class Mempool:
             raise ValidationError(
                 "bad-txns-inputs-missingorspent", "inputs missing/spent", level="state"
             )
-        fee = check_tx_inputs(tx, spent, ctx.next_height, ctx.params)
+        coins = require_coins(spent)
+        fee = check_tx_inputs(tx, coins, ctx.next_height, ctx.params)
         min_fee = len(raw) * MIN_RELAY_FEE_PER_KB // 1000
         if fee < min_fee:
             raise ValidationError("min relay fee not met", f"{fee} < {min_fee}", level="policy")
-        sigops = tx_legacy_sigops(tx) + sum(
-            legacy_sigop_count(c.script_pubkey) for c in spent if c is not None
-        )
+        sigops = tx_legacy_sigops(tx) + sum(legacy_sigop_count(c.script_pubkey) for c in coins)
         flags = script_mod.STANDARD_FLAGS
         if script_cache is None or (txid, flags) not in script_cache:
-            check_input_scripts(tx, spent, flags, script_mod.MANDATORY_FLAGS)  # type: ignore[arg-type]
+            check_input_scripts(tx, coins, flags, script_mod.MANDATORY_FLAGS)
             if script_cache is not None:
                 # Scripts valid under the standard flags are valid under the block flags too.
                 script_cache.add((txid, flags))

@@ -21,7 +21,7 @@ import queue
 import struct
 import time
 from dataclasses import replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from .block import BlockHeader
 
@@ -308,7 +308,9 @@ def solve_header_parallel(
     prefix76 = header.serialize()[:76]
     share = -(-(stop - start) // processes) if stop > start else 0
 
-    ctx = multiprocessing.get_context(start_method)
+    # Any: typeshed types a context named at run time as BaseContext, which lacks the
+    # Process/Event/Queue every concrete context (fork, spawn, forkserver) has.
+    ctx: Any = multiprocessing.get_context(start_method)
     stop_flag = ctx.Event()
     results = ctx.Queue()
     workers = []

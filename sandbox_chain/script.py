@@ -14,6 +14,7 @@ like, as before BIP-16.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from .errors import ParseError, ScriptError
 
@@ -403,11 +404,12 @@ def op_return_script(data: bytes) -> bytes:
     return bytes([OP_RETURN]) + (push_data(data) if data else b"")
 
 
-def classify(script_pubkey: bytes) -> tuple[str, object]:
+def classify(script_pubkey: bytes) -> tuple[str, Any]:
     """Recognize a standard output script (Core's `Solver`, legacy types only).
 
     Returns ("p2pkh", h160), ("p2pk", sec), ("multisig", (m, [sec, ...])),
-    ("nulldata", [pushed data, ...]) or ("nonstandard", None).
+    ("nulldata", [pushed data, ...]) or ("nonstandard", None). The second item's type depends
+    on the first (hence `Any`): callers test the kind before they use the details.
     """
     s = script_pubkey
     if (

@@ -82,7 +82,7 @@ HASH_OPS = {
     OP_HASH160: hash160,
     OP_HASH256: hash256,
 }
-UNARY_OPS = {
+UNARY_OPS: dict[int, Callable[[int], int]] = {
     OP_1ADD: lambda a: a + 1,
     OP_1SUB: lambda a: a - 1,
     OP_NEGATE: lambda a: -a,
@@ -90,7 +90,7 @@ UNARY_OPS = {
     OP_NOT: lambda a: int(a == 0),
     OP_0NOTEQUAL: lambda a: int(a != 0),
 }
-BINARY_OPS = {
+BINARY_OPS: dict[int, Callable[[int, int], int]] = {
     OP_ADD: lambda a, b: a + b,
     OP_SUB: lambda a, b: a - b,
     OP_BOOLAND: lambda a, b: int(a != 0 and b != 0),

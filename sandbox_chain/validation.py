@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import script as script_mod
 from .block import Block, BlockHeader, merkle_root
 from .checkqueue import SignatureChecks
 from .encoding import encode_varint
 from .errors import ScriptError, ValidationError
 from .hashes import hash256
 from .input_check import SighashCache, verify_input
+from .interpreter import verify_script
 from .params import COIN, NetworkParams
 from .pow import check_proof_of_work
 from .transaction import Transaction
@@ -275,18 +275,22 @@ def contextual_check_block(block: Block, height: int, mtp: int) -> None:
         raise ValidationError("bad-cb-height", "block height mismatch in coinbase")
 
 
+def require_coins(spent: Sequence[Coin | None]) -> list[Coin]:
+    """The coins a transaction spends, every one known; else Core's missing-inputs reason."""
+    coins = [coin for coin in spent if coin is not None]
+    if len(coins) != len(spent):
+        raise ValidationError(
+            "bad-txns-inputs-missingorspent", "inputs missing/spent", level="state"
+        )
+    return coins
+
+
 def check_tx_inputs(
     tx: Transaction, spent: Sequence[Coin | None], spend_height: int, params: NetworkParams
 ) -> int:
     """`CheckTxInputs`: inputs exist, coinbases matured, amounts add up. Return the fee."""
     value_in = 0
-    if any(coin is None for coin in spent):
-        raise ValidationError(
-            "bad-txns-inputs-missingorspent", "inputs missing/spent", level="state"
-        )
-    for coin in spent:
-        if coin is None:  # unreachable (checked above); narrows the type
-            continue
+    for coin in require_coins(spent):
         if coin.is_coinbase and spend_height - coin.height < params.coinbase_maturity:
             raise ValidationError(
                 "bad-txns-premature-spend-of-coinbase",
@@ -330,9 +334,7 @@ def check_input_scripts(
         except ScriptError as exc:
             if mandatory_flags is not None and mandatory_flags != flags:
                 try:
-                    script_mod.verify_script(
-                        txin.script_sig, coin.script_pubkey, tx, index, mandatory_flags
-                    )
+                    verify_script(txin.script_sig, coin.script_pubkey, tx, index, mandatory_flags)
                 except ScriptError:
                     pass
                 else:
@@ -377,12 +379,12 @@ def connect_block(
             pass
         else:
             keys = [(i.prevout.txid, i.prevout.vout) for i in tx.vin]
-            spent = [view.get_coin(k) for k in keys]
+            spent = require_coins([view.get_coin(k) for k in keys])
             fees += check_tx_inputs(tx, spent, height, params)
             if not money_range(fees):
                 raise ValidationError("bad-txns-accumulated-fee-outofrange")
             if script_cache is None or (txid, flags) not in script_cache:
-                check_input_scripts(tx, spent, flags, None, checks, raw)  # type: ignore[arg-type]
+                check_input_scripts(tx, spent, flags, None, checks, raw)
                 if checks is not None:
                     checks.script_txids.append(txid)
                 elif script_cache is not None:

@@ -31,6 +31,7 @@ from .address import decode_address
 from .bip32 import master_key_from_seed
 from .errors import ChainError
 from .keys import PrivateKey, PublicKey
+from .mempool import dust_threshold
 from .params import COIN, NetworkParams, get_params
 from .script import classify, multisig_script, p2pkh_script, push_data
 from .sighash import sign_input, sign_p2pkh_input
@@ -40,7 +41,8 @@ WALLET_NAME = "wallet.json"
 WALLET_VERSION = 1
 COIN_TYPE = 1  # BIP-44 coin type of every test network
 GAP_LIMIT = 20  # BIP-44: addresses looked at past the last one handed out
-DUST_LIMIT = 546  # Core's dust threshold for a P2PKH output at 3 sat/B
+# The mempool's dust rule (Core's GetDustThreshold) for a P2PKH output: 546 satoshis.
+DUST_LIMIT = dust_threshold(p2pkh_script(bytes(20)))
 MIN_FEE_RATE = 1  # satoshis per byte: Core's minimum relay fee
 # Sizes of a P2PKH spend (Core's estimate with a 72-byte signature, compressed key).
 TX_OVERHEAD = 10
@@ -107,7 +109,7 @@ def build_transaction(
         )
     vout = [TxOut(value, script) for script, value in outputs]
     change = total - target - fee
-    if change >= DUST_LIMIT:
+    if change >= dust_threshold(change_script):
         vout.append(TxOut(change, change_script))
     tx = Transaction(
         version=2,
@@ -150,7 +152,7 @@ def sign_multisig_input(
     kind, details = classify(script_pubkey)
     if kind != "multisig":
         raise WalletError(f"the spent output is {kind}, not multisig")
-    m, pubs = details  # type: ignore[misc]
+    m, pubs = details
     by_pub = {k.public_key().sec(True): k for k in keys} | {
         k.public_key().sec(False): k for k in keys
     }

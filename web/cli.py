@@ -43,11 +43,15 @@ main.add_command(quiz)
     help="Where the demo keeps its chain and portal data.",
 )
 @click.option("--blocks", type=click.IntRange(1, 1000), default=10, show_default=True)
-def demo(datadir: str, blocks: int) -> None:
+@click.option("--chain-only", is_flag=True, help="Only the chain and its node, no portal.")
+def demo(datadir: str, blocks: int, chain_only: bool) -> None:
     """Set up and run the platform on embedded defaults."""
     from web.demo import run_demo
 
-    run_demo(datadir, blocks=blocks, echo=click.echo)
+    try:
+        run_demo(datadir, blocks=blocks, echo=click.echo, chain_only=chain_only)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

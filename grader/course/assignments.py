@@ -16,8 +16,6 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-COURSE_ID_DEFAULT = "lune-101"
-
 
 class NbgraderError(Exception):
     """An nbgrader step failed; the message is one line (the last line of its error)."""

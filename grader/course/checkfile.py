@@ -10,6 +10,11 @@ Format (the course ↔ grader contract, docs/instructor-guide.md):
 
 Values are JSON; bytes are `{"$bytes": "<hex>"}`; tuples are lists. Results compare by exact
 equality of the encoded values (bool is not int, 1 is not 1.0) unless a case gives `tolerance`.
+
+This is the one reader of checks files (`lune course check` and grading both load them here)
+and the one value encoding: the grading sandbox's strict `encode` (exact types only: a
+`bytearray`, a `str` subclass or a NaN is refused), which `lune course check` also applies to
+the source solutions, so a value the check accepts is a value grading accepts.
 """
 
 from __future__ import annotations
@@ -22,53 +27,46 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from grader.errors import GraderError
+from grader.sandbox_runner import Unencodable
+from grader.sandbox_runner import decode as decode_value
+from grader.sandbox_runner import encode as encode_value
+
 MIN_CASES = 3
 
+__all__ = [
+    "Case",
+    "ChecksFileError",
+    "Exercise",
+    "decode_value",
+    "encode_value",
+    "load_checks",
+    "values_equal",
+]
 
-class ChecksFileError(Exception):
+
+class ChecksFileError(GraderError):
     """A checks file that is missing or malformed (one-line message)."""
 
 
 @dataclass(frozen=True)
 class Case:
+    """One trusted case: the function's inputs and the value it must return."""
+
     args: list
     kwargs: dict
     expected: Any
-    source: str
     tolerance: float | None = None
+    source: str = ""  # where the expected value comes from (a spec, a test vector)
 
 
 @dataclass(frozen=True)
-class ExerciseChecks:
+class Exercise:
+    """One learner function, the grade cells it is worth, and its trusted cases."""
+
     function: str
     cells: tuple[str, ...]
     cases: tuple[Case, ...]
-
-
-def encode_value(value: Any) -> Any:
-    """A Python value as its JSON form; TypeError for anything outside the contract."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, bytes | bytearray | memoryview):
-        return {"$bytes": bytes(value).hex()}
-    if isinstance(value, list | tuple):
-        return [encode_value(v) for v in value]
-    if isinstance(value, dict):
-        if not all(isinstance(k, str) for k in value):
-            raise TypeError("dict keys must be strings")
-        return {k: encode_value(v) for k, v in value.items()}
-    raise TypeError(f"cannot encode a {type(value).__name__}")
-
-
-def decode_value(value: Any) -> Any:
-    """The Python value of a JSON form (`{"$bytes": hex}` → bytes)."""
-    if isinstance(value, list):
-        return [decode_value(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"$bytes"} and isinstance(value["$bytes"], str):
-            return bytes.fromhex(value["$bytes"])
-        return {k: decode_value(v) for k, v in value.items()}
-    return value
 
 
 def values_equal(got: Any, expected: Any, tolerance: float | None = None) -> bool:
@@ -94,8 +92,13 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def load_checks(path: Path, module_id: str) -> list[ExerciseChecks]:
-    """Read and validate a checks file (ChecksFileError naming the file and the problem)."""
+def load_checks(path: Path, module_id: str | None = None) -> list[Exercise]:
+    """Read and validate a checks file (ChecksFileError naming the file and the problem).
+
+    `module_id` defaults to the file's name (`checks/<module>.json`).
+    """
+    path = Path(path)
+    module_id = module_id if module_id is not None else path.stem
     name = path.name
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -120,9 +123,7 @@ def load_checks(path: Path, module_id: str) -> list[ExerciseChecks]:
         cases = ex.get("cases")
         if not isinstance(cases, list) or len(cases) < MIN_CASES:
             raise ChecksFileError(f"{where} ({fn}): needs at least {MIN_CASES} cases")
-        out.append(
-            ExerciseChecks(fn, tuple(cells), tuple(_case(c, f"{where}.cases") for c in cases))
-        )
+        out.append(Exercise(fn, tuple(cells), tuple(_case(c, f"{where}.cases") for c in cases)))
     names = [e.function for e in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -147,7 +148,18 @@ def _case(raw: Any, where: str) -> Case:
     unknown = set(raw) - {"args", "kwargs", "expected", "source", "tolerance"}
     if unknown:
         raise ChecksFileError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    return Case(args, kwargs, raw["expected"], source, tolerance)
+    # Every value in its canonical form (lowercase hex bytes): what the sandbox's encoding
+    # produces, so grading and the course check compare the same thing. A value the
+    # encoding cannot produce (NaN, infinity) could never compare equal: refused.
+    plain = []
+    for name, value in (("args", args), ("kwargs", kwargs), ("expected", raw["expected"])):
+        try:
+            plain.append(encode_value(decode_value(value)))
+        except (Unencodable, ValueError):
+            raise ChecksFileError(
+                f'{where}: "{name}" is not a plain JSON value: {value!r:.80}'
+            ) from None
+    return Case(plain[0], plain[1], plain[2], tolerance, source)
 
 
 def run_solution_cases(notebook: Path, checks: Path, timeout: float = 120.0) -> dict:

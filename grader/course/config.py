@@ -1,25 +1,35 @@
-"""Loading and validating a course directory's `course.toml`.
+"""Loading and validating a course directory's `course.toml` — the one reader of that file.
 
 The format is the course ↔ grader contract (docs/instructor-guide.md): course `id`, `title`,
 `pass_mark` (percent), `resubmission`, a default `[late_policy]`, and one `[[module]]` table per
 nbgrader assignment. Every problem is reported as one line naming the file and the field, so an
-instructor can fix it without reading a traceback.
+instructor can fix it without reading a traceback. `lune course check`, `lune course build` and
+grading all read the course through `load_course`, so they can never read it differently.
+
+Late policy: `per` = "day" | "hour", `percent` off per *started* period after the due date plus
+`grace_minutes`, never below `floor` percent of the earned score. A module's
+`[module.late_policy]` overrides the course's `[late_policy]` key by key: a key it does not
+give is the course's.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from grader.errors import GraderError
+
+#: The course every `lune` command uses when none is given.
 DEFAULT_COURSE = "lune-101"
 # Module ids are nbgrader assignment names and directory names: keep them boring.
 MODULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 
-class CourseConfigError(Exception):
+class CourseConfigError(GraderError):
     """course.toml is missing, unreadable or breaks the format; the message is one line."""
 
 
@@ -30,7 +40,19 @@ class LatePolicy:
     per: str = "day"  # "day" | "hour"
     percent: float = 0.0
     floor: float = 0.0  # the score never drops below this percent of what was earned
-    grace_minutes: int = 0
+    grace_minutes: float = 0
+
+    def penalty_fraction(self, seconds_late: float) -> float:
+        """Fraction of the earned score taken away for a submission `seconds_late` late."""
+        late = seconds_late - self.grace_minutes * 60
+        if late <= 0:
+            return 0.0
+        periods = math.ceil(late / _PERIOD_SECONDS[self.per])
+        off = min(periods * self.percent, 100.0 - self.floor)
+        return max(0.0, off) / 100.0
+
+
+_PERIOD_SECONDS = {"day": 86400, "hour": 3600}
 
 
 @dataclass(frozen=True)
@@ -44,7 +66,7 @@ class ModuleConfig:
     points: float
     prerequisites: tuple[str, ...]
     due: datetime | None = None
-    late_policy: LatePolicy | None = None
+    late_policy: LatePolicy = LatePolicy()  # the course's, with this module's overrides
 
 
 @dataclass(frozen=True)
@@ -124,7 +146,7 @@ def parse_course(data: dict, root: Path, where: str = "course.toml") -> CourseCo
     title = r.string("title")
     pass_mark = r.number("pass_mark", low=0, high=100)
     resubmission = r.choice("resubmission", ("latest", "best"), default="latest")
-    late = _late_policy(r.table("late_policy", default={}), f"{where}: late_policy")
+    late = _late_policy(r.table("late_policy", default={}), f"{where}: late_policy", LatePolicy())
     modules_raw = data.get("module")
     if not isinstance(modules_raw, list) or not modules_raw:
         r.fail("module", "at least one [[module]] table is required")
@@ -133,7 +155,7 @@ def parse_course(data: dict, root: Path, where: str = "course.toml") -> CourseCo
     for i, raw in enumerate(modules_raw):
         if not isinstance(raw, dict):
             r.fail(f"module[{i}]", "must be a table")
-        m = _module(raw, f"{where}: module[{i}]")
+        m = _module(raw, f"{where}: module[{i}]", late)
         if m.id in seen:
             raise CourseConfigError(f"{where}: module[{i}].id: duplicate module id {m.id!r}")
         for pre in m.prerequisites:
@@ -159,7 +181,7 @@ def parse_course(data: dict, root: Path, where: str = "course.toml") -> CourseCo
     )
 
 
-def _module(raw: dict, where: str) -> ModuleConfig:
+def _module(raw: dict, where: str, course_late: LatePolicy) -> ModuleConfig:
     r = _Reader(raw, where)
     module_id = r.string("id")
     if not MODULE_ID.match(module_id):
@@ -170,9 +192,9 @@ def _module(raw: dict, where: str) -> ModuleConfig:
     due = None
     if "due" in raw:
         due = r.datetime("due")
-    late = None
+    late = course_late
     if "late_policy" in raw:
-        late = _late_policy(r.table("late_policy"), f"{where}.late_policy")
+        late = _late_policy(r.table("late_policy"), f"{where}.late_policy", course_late)
     allowed = {"id", "title", "goals", "minutes", "points", "prerequisites", "due", "late_policy"}
     unknown = set(raw) - allowed
     if unknown:
@@ -189,16 +211,17 @@ def _module(raw: dict, where: str) -> ModuleConfig:
     )
 
 
-def _late_policy(raw: dict, where: str) -> LatePolicy:
+def _late_policy(raw: dict, where: str, default: LatePolicy) -> LatePolicy:
+    """A late-policy table; each key it does not give is taken from `default`."""
     r = _Reader(raw, where)
     unknown = set(raw) - {"per", "percent", "floor", "grace_minutes"}
     if unknown:
         raise CourseConfigError(f"{where}: unknown key(s): {', '.join(sorted(unknown))}")
     return LatePolicy(
-        per=r.choice("per", ("day", "hour"), default="day"),
-        percent=r.number("percent", low=0, high=100, default=0),
-        floor=r.number("floor", low=0, high=100, default=0),
-        grace_minutes=int(r.number("grace_minutes", low=0, integer=True, default=0)),
+        per=r.choice("per", ("day", "hour"), default=default.per),
+        percent=float(r.number("percent", low=0, high=100, default=default.percent)),
+        floor=float(r.number("floor", low=0, high=100, default=default.floor)),
+        grace_minutes=r.number("grace_minutes", low=0, default=default.grace_minutes),
     )
 
 

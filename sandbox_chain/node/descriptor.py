@@ -76,11 +76,11 @@ def infer_descriptor(script: bytes, params: NetworkParams) -> str:
     """Core's `InferDescriptor(script, no provider)->ToString()`, checksum included."""
     kind, details = classify(script)
     if kind == "p2pkh":
-        body = f"addr({address_from_pubkey_hash(details, params)})"  # type: ignore[arg-type]
-    elif kind == "p2pk" and details[0] in (2, 3, 4):  # type: ignore[index]
-        body = f"pk({details.hex()})"  # type: ignore[union-attr]
-    elif kind == "multisig" and all(k[0] in (2, 3, 4) for k in details[1]):  # type: ignore[index]
-        m, keys = details  # type: ignore[misc]
+        body = f"addr({address_from_pubkey_hash(details, params)})"
+    elif kind == "p2pk" and details[0] in (2, 3, 4):
+        body = f"pk({details.hex()})"
+    elif kind == "multisig" and all(k[0] in (2, 3, 4) for k in details[1]):
+        m, keys = details
         body = f"multi({m},{','.join(k.hex() for k in keys)})"
     else:  # hybrid keys (06/07) have no descriptor form either: Core falls back to raw()
         body = f"raw({script.hex()})"

@@ -86,7 +86,7 @@ def script_pubkey_json(script: bytes, params: NetworkParams) -> dict[str, Any]:
         "hex": script.hex(),
     }
     if kind == "p2pkh":  # Core shows no address for P2PK: it has none
-        out["address"] = address_from_pubkey_hash(details, params)  # type: ignore[arg-type]
+        out["address"] = address_from_pubkey_hash(details, params)
     out["type"] = _TYPE_NAMES[kind]
     return out
 
@@ -116,9 +116,10 @@ def script_sig_asm(script: bytes) -> str:
         ok, _, data, pc = get_op(script, pc)
         if not ok:
             break
-        name = _SIGHASH_NAMES.get(data[-1]) if data is not None and len(data) > 4 else None
-        if name is not None and is_strict_der(data):  # type: ignore[arg-type]
-            words[index] = f"{data[:-1].hex()}[{name}]"  # type: ignore[index]
+        if data is not None and len(data) > 4:
+            name = _SIGHASH_NAMES.get(data[-1])
+            if name is not None and is_strict_der(data):
+                words[index] = f"{data[:-1].hex()}[{name}]"
         index += 1
     return " ".join(words)
 

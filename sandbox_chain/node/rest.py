@@ -142,8 +142,8 @@ class RestAPI:
             out = []
             for height in range(min(start, c.height), max(-1, start - limit), -1):
                 h = c.get_block_hash(height)
-                block = c.get_block(h) if h else None
-                if block is None:
+                block = c.get_block(h) if h is not None else None
+                if h is None or block is None:
                     continue
                 out.append(
                     {

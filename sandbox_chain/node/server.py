@@ -103,7 +103,9 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def setup(self) -> None:
-        self.timeout = self.server.read_timeout
+        # StreamRequestHandler.setup reads self.timeout; typeshed declares it a ClassVar, but
+        # the timeout is the server's (per instance), so it is set on the handler instance.
+        self.timeout = self.server.read_timeout  # type: ignore[misc]
         super().setup()
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -120,9 +122,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         # Headers and body in one write: two small writes meet the client's delayed ACK
         # (Nagle) and cost ~40 ms per request.
-        self._headers_buffer.append(b"\r\n")
+        # `_headers_buffer` is BaseHTTPRequestHandler's own list of pending header lines (not
+        # in typeshed): appending the body there sends headers and body in one write.
+        self._headers_buffer.append(b"\r\n")  # type: ignore[attr-defined]
         if self.command != "HEAD":
-            self._headers_buffer.append(resp.body)
+            self._headers_buffer.append(resp.body)  # type: ignore[attr-defined]
         self.flush_headers()
 
     def _read_body(self) -> bytes | None:

@@ -43,6 +43,10 @@ CONTRACT_IDS = [
     "05-addresses",
     "06-transactions-utxo",
     "07-nodes-consensus",
+    "08-wallets",
+    "09-custody-security",
+    "10-regulation-fr-eu",
+    "11-careers-capstone",
 ]
 
 

@@ -108,12 +108,21 @@ def test_module6_cases_are_real_blocks_and_core_sighash_vectors(vectors):
             assert bytes.fromhex(res)[::-1].hex() == _hex(case["expected"])
             from_core += 1
     assert from_core >= 3
-    for case in _cases("06-transactions-utxo", "p2pkh_script_pubkey"):
-        assert (
-            (vectors / "bitcoin-core" / "key_io_valid.json")
-            .read_text()
-            .count(_hex(case["expected"]))
-        )
+    valid_txs = {
+        row[1]: row[0]
+        for row in json.loads((vectors / "bitcoin-core" / "tx_valid.json").read_text())
+        if len(row) == 3 and isinstance(row[0], list)
+    }
+    from_core = 0
+    for case in _cases("06-transactions-utxo", "run_script"):
+        if "tx_valid.json" in case["source"]:
+            raw, lock = _hex(case["args"][2]), _hex(case["args"][1])
+            assert raw in valid_txs, case["source"]
+            (prevout,) = valid_txs[raw]
+            # the lock's 20-byte hash is the one of the spent output's script in the vector
+            assert lock[6:46] in prevout[2] or case["expected"] is False, case["source"]
+            from_core += 1
+    assert from_core >= 2
 
 
 def test_module4_published_signatures_verify_with_ecdsa_alone():

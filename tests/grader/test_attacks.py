@@ -20,8 +20,8 @@ import pytest
 from proclist import processes_with
 
 from grader.cohort import grade_cohort
+from grader.course.config import load_course
 from grader.job import Submission
-from grader.policy import load_course
 from grader.sandbox import Limits
 from grader.workspace import prepare_module
 
@@ -356,7 +356,8 @@ def test_gradebook_survives_writes_and_symlinks(graded):
 
     with Gradebook(f"sqlite:///{graded['workdir'] / 'gradebook.db'}") as gb:
         assert gb.find_submission(MODULE, "honest_correct").score == 6
-    assert graded["results"]["symlink_out"].anomalies == ["calls.jsonl", "cells.jsonl"]
+    # Results travel through a pipe: there is no output folder to plant a symlink in.
+    assert graded["results"]["symlink_out"].status == "graded"
 
 
 def test_forgeries_are_caught_by_the_trusted_checks(graded):

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 
 from grader.cohort import grade_cohort
+from grader.course.config import load_course
 from grader.job import Submission
-from grader.policy import load_course
 from grader.workspace import prepare_module
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]

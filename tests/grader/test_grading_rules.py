@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from grader.checks import Case, Exercise, calls_for, json_equal, judge
 from grader.collect import collect
+from grader.course.config import LatePolicy, load_course
 from grader.errors import GraderError, SubmissionRejected
 from grader.execution import CallOutcome
 from grader.job import SubmissionResult, parse_notebook
-from grader.policy import LatePolicy, load_course
 from grader.progress import Progress
 from grader.report import CSV_COLUMNS, histogram, summary_table, to_csv
 from web.cli import main
@@ -49,11 +49,13 @@ def test_course_toml_is_read(tmp_path):
     course = load_course(COURSE)
     mod = course.module("01-tiny")
     assert mod.due == datetime(2026, 1, 10, 12, tzinfo=UTC)
-    assert mod.late == LatePolicy("day", 10, 50, 15)
-    with pytest.raises(GraderError, match="unknown module"):
+    assert mod.late_policy == LatePolicy("day", 10, 50, 15)
+    with pytest.raises(GraderError, match="no module '99-nope'"):
         course.module("99-nope")
-    (tmp_path / "course.toml").write_text('id = "x"\n[late_policy]\nper = "week"\n')
-    with pytest.raises(GraderError, match="per must be"):
+    (tmp_path / "course.toml").write_text(
+        'id = "x"\ntitle = "X"\npass_mark = 50\n[late_policy]\nper = "week"\n'
+    )
+    with pytest.raises(GraderError, match="per: must be one of day, hour"):
         load_course(tmp_path)
 
 
@@ -157,7 +159,7 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
         main, ["grade", "99-nope", "--course", str(COURSE), "--submissions", str(tmp_path)]
     )
     assert res.exit_code != 0
-    assert "unknown module" in res.output
+    assert "no module '99-nope'" in res.output
     assert "Traceback" not in res.output
 
 

@@ -15,8 +15,8 @@ from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
 from grader.cohort import grade_cohort
+from grader.course.assignments import ensure_venv_on_path
 from grader.job import Submission
-from grader.workspace import _ensure_alembic_on_path
 
 pytestmark = [pytest.mark.notebook, pytest.mark.slow]
 
@@ -51,7 +51,7 @@ def _notebook(release, overrides: dict[str, str]) -> str:
 
 
 def test_same_scores_as_plain_nbgrader(tmp_path):
-    _ensure_alembic_on_path()
+    ensure_venv_on_path()
     plain = tmp_path / "plain"
     shutil.copytree(COURSE, plain, ignore=shutil.ignore_patterns("checks"))
     config = Config()

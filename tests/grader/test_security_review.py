@@ -14,11 +14,11 @@ import nbformat
 import pytest
 from nbconvert.filters import markdown2html
 
+from grader.course.config import load_course
 from grader.errors import GraderError, SubmissionRejected
 from grader.execution import _clean_outputs
 from grader.job import inert_markup, parse_notebook
-from grader.policy import load_course
-from grader.sandbox import Limits, Sandbox, probe, read_output, runtime_binds, sandbox_uid
+from grader.sandbox import RESULT_FD_ENV, Limits, Sandbox, probe, runtime_binds
 from grader.workspace import prepare_module
 
 TINY = Path(__file__).parent / "fixtures" / "tiny-course"
@@ -116,13 +116,11 @@ def test_cell_count_is_checked_before_nbformat_parses_the_cells():
 
 
 def test_no_abstract_unix_socket_to_the_host(tmp_path):
-    probe(sandbox_uid(0))
+    probe()
     name = f"\0lune-review-{uuid.uuid4().hex}"
     server = socket.socket(socket.AF_UNIX)
     server.bind(name)
     server.listen(1)
-    out = tmp_path / "out"
-    out.mkdir()
     code = (
         "import socket\n"
         "s = socket.socket(socket.AF_UNIX)\n"
@@ -130,22 +128,20 @@ def test_no_abstract_unix_socket_to_the_host(tmp_path):
         f"    s.connect({name!r}); r = 'connected'\n"
         "except OSError:\n"
         "    r = 'refused'\n"
-        "open('/sandbox/out/r', 'w').write(r)\n"
+        f"import os; os.write(int(os.environ['{RESULT_FD_ENV}']), r.encode())\n"
     )
     try:
-        box = Sandbox(Limits(wall_seconds=20), uid=sandbox_uid(0))
-        box.run([sys.executable, "-I", "-c", code], binds=runtime_binds(), out_dir=out)
+        box = Sandbox(Limits(wall_seconds=20))
+        res = box.run([sys.executable, "-I", "-c", code], binds=runtime_binds())
     finally:
         server.close()
-    assert read_output(out, "r", 100) == b"refused"
+    assert res.output == b"refused"
 
 
 def test_only_capped_places_are_writable(tmp_path):
     # bwrap's root and /dev tmpfs have no size limit, and tmpfs pages escape RLIMIT_AS: a
     # learner filling them could take the host's memory.
-    probe(sandbox_uid(0))
-    out = tmp_path / "out"
-    out.mkdir()
+    probe()
     code = (
         "import json\n"
         "got = {}\n"
@@ -159,13 +155,11 @@ def test_only_capped_places_are_writable(tmp_path):
         "    except OSError:\n"
         "        pass\n"
         "    got[d] = n\n"
-        "open('/sandbox/out/r', 'w').write(json.dumps(got))\n"
+        f"import os; os.write(int(os.environ['{RESULT_FD_ENV}']), json.dumps(got).encode())\n"
     )
     limits = Limits(wall_seconds=30, tmp_bytes=16 << 20)
-    Sandbox(limits, uid=sandbox_uid(0)).run(
-        [sys.executable, "-I", "-c", code], binds=runtime_binds(), out_dir=out
-    )
-    got = json.loads(read_output(out, "r", 1000) or b"{}")
+    res = Sandbox(limits).run([sys.executable, "-I", "-c", code], binds=runtime_binds())
+    got = json.loads(res.output or b"{}")
     assert got["/"] == got["/dev"] == got["/sandbox"] == 0
     assert got["/dev/shm"] <= 8
     assert got["/tmp"] <= 16

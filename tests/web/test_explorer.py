@@ -13,7 +13,7 @@ from sandbox_chain.keys import PrivateKey
 from sandbox_chain.node.devnet import Devnet
 from sandbox_chain.params import REGTEST
 from web.services.explorer import BadQuery, Explorer, NotFound, page_number
-from web.services.explorer_models import FIELD_MODULES, FieldGuide, script_tokens
+from web.services.explorer_models import FIELD_MODULES, FieldGuide, Target, script_tokens
 from web.services.node import NodeClient, NodeSettings, NodeUnavailable
 
 pytestmark = pytest.mark.network
@@ -190,6 +190,9 @@ def test_bad_address_and_page_arguments(explorer):
 def test_unknown_txid(explorer):
     with pytest.raises(NotFound, match="No transaction has the txid"):
         explorer.transaction("cd" * 32)
+    # The genesis block lists its coinbase, which no node serves: the page says why.
+    with pytest.raises(NotFound, match="genesis block's coinbase"):
+        explorer.transaction(GENESIS_MERKLE)
 
 
 def test_summary_and_tips(explorer, rpc):
@@ -201,6 +204,45 @@ def test_summary_and_tips(explorer, rpc):
     )
     (tip,) = explorer.tips()
     assert (tip.status, tip.hash, tip.branchlen) == ("active", summary.best_hash, 0)
+
+
+def _competing_block(rpc) -> str:
+    """Submit a block on the tip's parent (equal work): the node keeps its tip, so the new
+    block is a valid fork. Built with the library, as a miner elsewhere would."""
+    from sandbox_chain.block import Block, BlockHeader
+    from sandbox_chain.encoding import hex_to_hash
+    from sandbox_chain.miner import coinbase_transaction, solve_template
+    from sandbox_chain.script import p2pkh_script
+    from sandbox_chain.validation import block_subsidy
+
+    tip = rpc.call("getblockheader", rpc.call("getbestblockhash"), True)
+    script = p2pkh_script(PrivateKey.from_int(0xF0F0).public_key().hash160())
+    coinbase = coinbase_transaction(
+        tip["height"], script, block_subsidy(tip["height"], REGTEST), extranonce=0xF0F0
+    )
+    header = BlockHeader(
+        version=0x20000000,
+        prev_hash=hex_to_hash(tip["previousblockhash"]),
+        merkle_root=coinbase.txid(),
+        time=tip["time"] + 1,
+        bits=int(tip["bits"], 16),
+        nonce=0,
+    )
+    block = solve_template(Block(header, [coinbase]), REGTEST)
+    # Core answers "inconclusive" for a valid block that does not become the tip.
+    assert rpc.call("submitblock", block.serialize().hex()) == "inconclusive"
+    return block.hash_hex
+
+
+def test_a_fork_shows_in_the_tips_and_its_block_is_off_the_active_chain(explorer, rpc):
+    rpc.call("generatetoaddress", 1, MINER)
+    fork = _competing_block(rpc)
+    tips = {t.hash: t for t in explorer.tips()}
+    # As in Core: its blocks are stored but were never connected, hence never fully validated.
+    assert (tips[fork].status, tips[fork].branchlen) == ("valid-headers", 1)
+    block = explorer.block(fork)
+    assert not block.active and block.confirmations == -1 and block.next is None
+    assert explorer.search(fork) == Target("block", fork)
 
 
 # --- scripts and field links -------------------------------------------------------------------
@@ -282,7 +324,7 @@ def test_wrong_credentials_are_node_unavailable(tmp_path, devnode):
     ],
 )
 def test_bad_node_settings_name_the_setting(config, says):
-    with pytest.raises(ValueError, match=says):
+    with pytest.raises(NodeUnavailable, match=says):  # a 503 wherever the node is used
         NodeSettings.from_config(config)
 
 
@@ -302,7 +344,7 @@ def test_node_settings_from_config():
 @pytest.fixture
 def portal(app_factory, devnode):
     """(app, client, auth) of a portal reading the module's node."""
-    from conftest import Auth
+    from portalkit import Auth
 
     from web.extensions import db
 
@@ -415,7 +457,7 @@ def test_every_page_renders(client, learner, payment):
 
 
 def test_a_node_that_is_down_is_a_503_page(app_factory, tmp_path):
-    from conftest import Auth
+    from portalkit import Auth
 
     from web.extensions import db
 

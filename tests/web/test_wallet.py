@@ -106,7 +106,7 @@ def devnode(tmp_path_factory):
 
 def _portal(app_factory, **config):
     """(app, client, sign_in): `sign_in(email)` creates a learner, signs in, returns its id."""
-    from conftest import Auth
+    from portalkit import Auth
 
     app = app_factory(**config)
     client = app.test_client()
@@ -136,7 +136,7 @@ def portal(app_factory, devnode):
 
 
 def _press(client):
-    from conftest import csrf_token
+    from portalkit import csrf_token
 
     return client.post("/wallet/faucet", data={"csrf_token": csrf_token(client, "/wallet/")})
 
@@ -196,3 +196,12 @@ def test_wallet_page_with_the_node_down_still_shows_the_address(app_factory, tmp
     assert PortalWallet(app.instance_path).learner(user).address in page
     assert "sandbox node is not answering" in page
     assert _press(client).status_code == 503
+
+
+def test_a_damaged_seed_file_is_a_503_not_a_500(app_factory, tmp_path):
+    app, client, sign_in = _portal(app_factory, NODE_DATADIR=str(tmp_path / "no-node"))
+    (Path(app.instance_path) / SEED_FILE).write_text("{damaged")
+    sign_in("alice@lune.test")
+    response = client.get("/wallet/")
+    assert response.status_code == 503
+    assert "wallet is unavailable" in response.get_data(as_text=True)

@@ -15,6 +15,7 @@ from web.models import Submission, User, WorkerHeartbeat
 from web.models.types import utcnow
 from web.models.users import ROLES
 from web.services import jobs
+from web.services.node import NodeClient, NodeSettings, NodeUnavailable, RPCError
 
 
 def users(query: str = "") -> list[User]:
@@ -102,16 +103,7 @@ def status() -> Status:
 
 def _node_height() -> tuple[int | None, str]:
     try:
-        from web.services.node import NodeUnavailable, node_client
-    except ImportError:  # pragma: no cover - the explorer's node access is not installed
-        return None, _("no node configured")
-    try:
-        client = node_client(current_app.config)
-        try:
+        with NodeClient(NodeSettings.from_config(current_app.config)) as client:
             return int(client.call("getblockcount")), ""
-        finally:
-            close = getattr(client, "close", None)
-            if close:
-                close()
-    except NodeUnavailable as exc:
+    except (NodeUnavailable, RPCError) as exc:
         return None, str(exc)

@@ -249,6 +249,15 @@ class Explorer:
         try:
             tx = self.node.call("getrawtransaction", h, 2)
         except RPCError as err:
+            if _not_found(err) and "genesis" in err.message:
+                raise NotFound(
+                    N_(
+                        "%(txid)s is the genesis block's coinbase. It is not an ordinary "
+                        "transaction: its output never entered the UTXO set, so nodes do not "
+                        "serve it. It is the only transaction of block 0."
+                    ),
+                    txid=h,
+                ) from None
             if _not_found(err):
                 raise NotFound(N_("No transaction has the txid %(txid)s."), txid=h) from None
             raise

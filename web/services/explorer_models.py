@@ -54,7 +54,7 @@ FIELD_MODULES: dict[str, str] = {
     "sequence": "06-transactions-utxo",
     "value": "06-transactions-utxo",
     "fee": "06-transactions-utxo",
-    "feerate": "06-transactions-utxo",
+    "feerate": "08-wallets",
     "scriptsig": "06-transactions-utxo",
     "scriptpubkey": "06-transactions-utxo",
     "sighash": "06-transactions-utxo",
@@ -62,6 +62,7 @@ FIELD_MODULES: dict[str, str] = {
     "utxo": "06-transactions-utxo",
     "mempool": "06-transactions-utxo",
     "balance": "06-transactions-utxo",
+    "derivationpath": "08-wallets",
 }
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "NodeClient",
     "NodeRestError",
     "NodeSettings",
+    "NodeSettingsError",
     "NodeUnavailable",
     "RPCError",
 ]
@@ -45,6 +46,11 @@ __all__ = [
 
 class NodeUnavailable(Exception):
     """The sandbox node cannot be reached; the message says why and how to fix it."""
+
+
+class NodeSettingsError(NodeUnavailable, ValueError):
+    """A node setting has a value that cannot work; the message names the setting. It is a
+    `NodeUnavailable` too, so a misconfigured node is a 503 wherever the node is used."""
 
 
 class NodeRestError(Exception):
@@ -71,21 +77,21 @@ class NodeSettings:
     def from_config(cls, config: Mapping[str, Any]) -> NodeSettings:
         """Settings from a configuration mapping (the portal's: `NODE_URL`, `NODE_DATADIR`, ...).
 
-        Raises `ValueError` naming the setting for a timeout that is not a positive number or
-        a URL that is not `http://host:port/`.
+        Raises `NodeSettingsError` naming the setting for a timeout that is not a positive
+        number or a URL that is not `http://host:port/`.
         """
         url = config.get("NODE_URL") or None
         if url is not None:
             parts = urlsplit(str(url))
             if parts.scheme != "http" or not parts.hostname:
-                raise ValueError(f"NODE_URL must be an http://host:port/ URL, not {url!r}")
+                raise NodeSettingsError(f"NODE_URL must be an http://host:port/ URL, not {url!r}")
         cookie = config.get("NODE_COOKIE") or None
         try:
             timeout = float(config.get("NODE_TIMEOUT") or DEFAULT_TIMEOUT)
         except (TypeError, ValueError):
-            raise ValueError("NODE_TIMEOUT must be a number of seconds") from None
+            raise NodeSettingsError("NODE_TIMEOUT must be a number of seconds") from None
         if not 0 < timeout <= 600:
-            raise ValueError("NODE_TIMEOUT must be between 0 and 600 seconds")
+            raise NodeSettingsError("NODE_TIMEOUT must be between 0 and 600 seconds")
         return cls(
             url=str(url) if url else None,
             user=config.get("NODE_USER") or None,

@@ -87,8 +87,11 @@ class PortalWallet:
         return self._wallet
 
     def _load_or_create(self) -> Wallet:
-        if not self.path.exists():
-            self._create()
+        try:
+            if not self.path.exists():
+                self._create()
+        except OSError as exc:
+            raise WalletError(f"cannot create the portal wallet seed {self.path}: {exc}") from None
         return Wallet.load(self.path)
 
     def _create(self) -> None:

@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
         admin,
         api,
         auth,
+        certificates,
         certify,
         explorer,
         instruct,
@@ -18,5 +19,16 @@ def register_blueprints(app: Flask) -> None:
         wallet,
     )
 
-    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet, certify):
+    for module in (
+        auth,
+        learn,
+        submissions,
+        instruct,
+        admin,
+        api,
+        explorer,
+        wallet,
+        certificates,
+        certify,
+    ):
         app.register_blueprint(module.bp)

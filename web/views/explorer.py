@@ -32,7 +32,8 @@ def _menu(state) -> None:
 
 
 @bp.before_request
-def _signed_in_only():
+def signed_in_only():
+    """Every page of the area needs a signed-in user (any role); others go to sign in."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
@@ -47,7 +48,7 @@ def node_client() -> Iterator[NodeClient]:
             yield client
     except ExplorerError as err:
         raise ServiceError(_(err.msgid, **err.params), err.status) from None
-    except (NodeUnavailable, ValueError, RPCError) as err:
+    except (NodeUnavailable, RPCError) as err:
         current_app.logger.warning("sandbox node unavailable: %s", err)
         raise Unavailable(
             _(

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -11,6 +20,7 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from web.errors import ServiceError
+from web.extensions import limiter
 from web.services import catalog, charts, cohorts, submissions
 from web.services.progress import course_progress
 
@@ -81,8 +91,13 @@ def download(course_id: str, module_id: str):
     )
 
 
+def _learner_key() -> str:
+    return f"upload:{current_user.id}" if current_user.is_authenticated else "upload:anonymous"
+
+
 @bp.route("/<course_id>/<module_id>/submit", methods=["POST"])
 @login_required
+@limiter.limit(lambda: current_app.config["UPLOAD_LIMIT"], key_func=_learner_key)
 def upload(course_id: str, module_id: str):
     module = catalog.get_module(course_id, module_id)
     form = UploadForm()

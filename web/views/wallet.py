@@ -11,8 +11,9 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from sandbox_chain.wallet import WalletError
 from web.errors import Unavailable
-from web.extensions import limiter, login_manager
+from web.extensions import limiter
 from web.nav import add_nav
 from web.services.explorer import page_number
 from web.services.wallet import (
@@ -22,7 +23,7 @@ from web.services.wallet import (
     request_faucet,
     wallet_view,
 )
-from web.views.explorer import coins, node_client
+from web.views.explorer import coins, node_client, signed_in_only
 
 bp = Blueprint("wallet", __name__, url_prefix="/wallet")
 
@@ -36,19 +37,22 @@ class FaucetForm(FlaskForm):
     """The faucet button (a form for its CSRF token)."""
 
 
-@bp.before_request
-def _signed_in_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    return None
+bp.before_request(signed_in_only)
 
 
 def _mine() -> LearnerWallet:
+    """The signed-in user's wallet; a seed file that cannot be read or created is a 503."""
     wallet = current_app.extensions.get("lune_portal_wallet")
     if wallet is None:
         wallet = PortalWallet(current_app.instance_path)
         current_app.extensions["lune_portal_wallet"] = wallet
-    return wallet.learner(current_user.id)
+    try:
+        return wallet.learner(current_user.id)
+    except WalletError as err:
+        current_app.logger.error("portal wallet unavailable: %s", err)
+        raise Unavailable(
+            _("The portal's wallet is unavailable right now; tell your instructor.")
+        ) from None
 
 
 def _page(

@@ -89,9 +89,11 @@ def spent_outputs(c: Chain, tx: Transaction) -> list[SpentOutput] | None:
     spent = []
     for txin in tx.vin:
         got = c.get_transaction(txin.prevout.txid)
-        if got is None or got[1] is None or txin.prevout.vout >= len(got[0].vout):
+        if got is None:
             return None
         prev, where = got
+        if where is None or txin.prevout.vout >= len(prev.vout):
+            return None
         info = c.get_header_info(where)
         if info is None:
             return None

@@ -290,8 +290,8 @@ class Dispatcher:
             )
         except Exception as exc:  # a bug in one method must not take the server down
             log.exception("RPC method %r failed", method)
-            err = RPCError(RPC_MISC_ERROR, f"internal error: {type(exc).__name__}: {exc}")
-            reply = _reply(req_id, None, err, version2)
+            failure = RPCError(RPC_MISC_ERROR, f"internal error: {type(exc).__name__}: {exc}")
+            reply = _reply(req_id, None, failure, version2)
         return None if notification else reply
 
     def handle(self, body: bytes) -> tuple[int, bytes | None]:

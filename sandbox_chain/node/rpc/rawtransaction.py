@@ -110,6 +110,7 @@ def getrawtransaction(
     in_block = parse_hash(blockhash, "blockhash") if blockhash is not None else None
 
     def run(c: Chain) -> Any:
+        where: bytes | None
         if in_block is not None:
             if c.get_header_info(in_block) is None:
                 raise RPCError(RPC_INVALID_ADDRESS_OR_KEY, "Block hash not found")

@@ -1,7 +1,7 @@
 """quiz attempts, drawn questions, essay grades
 
-Revision ID: quiz_0002
-Revises: 0001
+Revision ID: 0003_quiz
+Revises: 0002_certificates
 Create Date: 2026-12-04 18:59:15.672382
 
 """
@@ -12,8 +12,8 @@ from alembic import op
 import web.models.types
 
 # revision identifiers, used by Alembic.
-revision = "quiz_0002"
-down_revision = "0001"
+revision = "0003_quiz"
+down_revision = "0002_certificates"
 branch_labels = None
 depends_on = None
 

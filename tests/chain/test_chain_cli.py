@@ -15,9 +15,9 @@ def _run(*args):
 
 def test_demo_then_inspect_mine_send(tmp_path):
     d = str(tmp_path / "demo")
-    first = _run("demo", "--datadir", d, "--blocks", "3")
+    first = _run("demo", "--chain-only", "--datadir", d, "--blocks", "3")
     assert first.exit_code == 0 and "height: 3" in first.output
-    again = _run("demo", "--datadir", d)
+    again = _run("demo", "--chain-only", "--datadir", d)
     assert again.exit_code == 0 and "height: 3" in again.output  # resumed, not re-mined
     cd = ["--datadir", str(tmp_path / "demo" / "chain")]
     info = _run("chain", "info", *cd)
