@@ -200,6 +200,24 @@ def rescore(attempt: QuizAttempt, cq: CourseQuizzes, quiz: QuizDefinition | None
     attempt.passed = result.passed(quiz) if quiz else None
 
 
+def _certify_if_passed(attempt: QuizAttempt, quiz: QuizDefinition | None) -> None:
+    """A passed certification attempt issues the course certificate (after the commit).
+
+    A certificate that cannot be issued now (issuer not set up, say) never undoes the result:
+    it is logged, and the next scoring of a passed attempt tries again.
+    """
+    if quiz is None or quiz.kind is not Kind.CERTIFICATION or not attempt.passed:
+        return
+    from web.services import certificates
+
+    try:
+        certificates.on_exam_passed(
+            attempt.user, attempt.course_id, round(attempt.percent or 0.0, 2), quiz.title
+        )
+    except ServiceError as exc:
+        current_app.logger.warning("certificate for attempt %s not issued: %s", attempt.id, exc)
+
+
 def _settle(attempt: QuizAttempt, cq: CourseQuizzes, at: datetime) -> bool:
     """Submit the attempt if its time and grace are over; True if it changed."""
     if attempt.finished:
@@ -211,6 +229,8 @@ def _settle(attempt: QuizAttempt, cq: CourseQuizzes, at: datetime) -> bool:
     attempt.submitted_at = attempt.deadline
     attempt.autosubmitted = True
     rescore(attempt, cq, quiz)
+    db.session.commit()
+    _certify_if_passed(attempt, quiz)
     return True
 
 
@@ -435,6 +455,7 @@ def submit(user: User, attempt_id: int) -> QuizAttempt:
     attempt.autosubmitted = done.autosubmitted
     rescore(attempt, cq, quiz)
     db.session.commit()
+    _certify_if_passed(attempt, quiz)
     return attempt
 
 
@@ -699,6 +720,8 @@ def grade_essay(user: User, slot_id: int, mark_text: str, reason: str) -> EssayG
     )
     db.session.add(grade)
     row.grades.append(grade)
-    rescore(row.attempt, cq, cq.quizzes.get(row.attempt.quiz_id))
+    quiz = cq.quizzes.get(row.attempt.quiz_id)
+    rescore(row.attempt, cq, quiz)
     db.session.commit()
+    _certify_if_passed(row.attempt, quiz)
     return grade

@@ -430,3 +430,21 @@ def test_review_never_shows_the_score_only_and_essays_are_graded_with_a_reason(
     assert attempt.pending == 0 and attempt.score == 2.0 and attempt.passed is True
     page = a.get(f"/certify/attempts/{attempt.id}").get_data(as_text=True)
     assert 'id="score"' in page and "Right answer feedback here" not in page
+
+
+def test_passing_the_certification_issues_the_certificate(portal, people, signed_in):
+    from web.models import Certificate
+    from web.services import certificates
+
+    certificates.init_issuer("Lune Academy")
+    a = signed_in(portal, "a@lune.test")
+    attempt = attempt_of(start(a))
+    answers = {str(s.position): right(s) for s in attempt.slots}
+    assert post_json(a, attempt, answers).status_code == 200
+    token = csrf_token(a, f"/certify/attempts/{attempt.id}")
+    a.post(f"/certify/attempts/{attempt.id}/submit", data={"csrf_token": token})
+    db.session.expire_all()
+    attempt = db.session.get(QuizAttempt, attempt.id)
+    assert attempt.passed is True and attempt.percent == 100.0
+    held = db.session.query(Certificate).filter_by(user_id=people.learner_a.id).all()
+    assert len(held) == 1 and held[0].exam_score == 100.0
