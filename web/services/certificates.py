@@ -43,7 +43,7 @@ from web.services.accounts import password_matches
 from web.services.cohorts import teaches
 
 ACTIONS = ("revoke", "suspend", "reinstate")
-MAX_UPLOAD = 1 << 20
+MAX_UPLOAD = 256 * 1024  # a certificate is a few kB; JSON-LD work grows with the size
 
 
 # --- the issuer --------------------------------------------------------------
@@ -378,7 +378,7 @@ def _resolver() -> Resolver:
 def verify(data: bytes | str | dict[str, Any]) -> Report:
     """Verify a certificate against this portal's issuer and the sandbox node."""
     if isinstance(data, bytes | str) and len(data) > MAX_UPLOAD:
-        raise ServiceError(_("A certificate file is at most 1 MB."), 413)
+        raise ServiceError(_("A certificate file is at most 256 kB."), 413)
     try:
         source: RPCSource | None = _rpc_source()
     except Unavailable:

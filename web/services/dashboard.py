@@ -16,7 +16,7 @@ from web.extensions import db
 from web.models import Cohort, Module, ScoreOverride, Submission, User
 from web.services import cohorts, jobs
 from web.services.catalog import active_modules
-from web.services.submissions import PENDING, counting
+from web.services.submissions import PENDING, SCORE_LOADS, counting
 
 CELL_STATES = ("graded", "late", "missing", "pending", "error")
 
@@ -76,6 +76,7 @@ def grid(cohort: Cohort, *, module_slug: str = "", state: str = "", sort: str = 
                 Submission.user_id.in_([u.id for u in learners]),
                 Submission.module_id.in_([m.id for m in modules]),
             )
+            .options(*SCORE_LOADS)
             .order_by(Submission.id)
         ):
             subs.setdefault((s.user_id, s.module_id), []).append(s)

@@ -88,6 +88,8 @@ def test_verify_page_reports_steps_without_a_node(app, client, world):
     assert r.status_code == 422 and "malformed JSON" in r.get_data(as_text=True)
     r = client.post("/verify", data={"credential_text": " ", "csrf_token": token})
     assert r.status_code == 400
+    r = client.post("/verify", data={"credential_text": "x" * 300_000, "csrf_token": token})
+    assert r.status_code == 413 and "at most 256 kB" in r.get_data(as_text=True)
 
 
 @pytest.mark.network
