@@ -57,7 +57,7 @@ class QuizAttempt(db.Model):
     def percent(self) -> float | None:
         if self.score is None or not self.max_score:
             return None
-        return 100.0 * self.score / self.max_score
+        return round(100.0 * self.score / self.max_score, 2)  # as engine.Result.percent
 
 
 class QuizSlot(db.Model):

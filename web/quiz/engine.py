@@ -321,7 +321,9 @@ class Result:
 
     @property
     def percent(self) -> float:
-        return 100 * self.total / self.maximum if self.maximum else 0.0
+        """The grade in percent with two decimals, as Moodle shows and compares quiz grades
+        (three answers at 33.33333 % add up to 99.99999 %, which is 100.00 %)."""
+        return round(100 * self.total / self.maximum, 2) if self.maximum else 0.0
 
     def passed(self, quiz: QuizDefinition) -> bool | None:
         """Passed, failed, or None while essays wait for grading."""
