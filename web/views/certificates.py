@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
@@ -158,9 +158,10 @@ def show(cert_id: str):
 @bp.route("/certificates/issued")
 @role_required("instructor")
 def issued():
-    certs = service.managed_by(current_user)
+    cohort = request.args.get("cohort", type=int)
+    certs = service.managed_by(current_user, cohort)
     reg = service.registry() if certs else None
-    rows = [(c, service.state(c, reg)) for c in certs]
+    rows = [(c, service.state(c, reg), service.learner_name(c)) for c in certs]
     return render_template(
         "certificates/issued.html", rows=rows, pending=len(service.pending()), form=FlaskForm()
     )
