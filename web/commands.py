@@ -198,7 +198,7 @@ def run_worker(
     app, concurrency: int, stop: threading.Event | None = None, health_port: int | None = None
 ) -> None:
     """Run the huey consumer until SIGINT/SIGTERM; a heartbeat thread announces the worker."""
-    from web.services import jobs
+    from web.services import certify, jobs
 
     os.environ.setdefault("LUNE_WORKER_NAME", jobs.WORKER_NAME)
     jobs.set_worker_app(app)
@@ -217,6 +217,8 @@ def run_worker(
             try:
                 with app.app_context():
                     jobs.heartbeat()
+                    # Quiz attempts past their deadline (+ grace) are submitted within 5 s.
+                    certify.settle_overdue()
                     if time.monotonic() >= next_sweep:
                         jobs.sweep()
                         next_sweep = time.monotonic() + sweep_every

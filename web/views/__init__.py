@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         certificates,
+        certify,
         explorer,
         health,
         instruct,
@@ -29,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
         explorer,
         wallet,
         certificates,
+        certify,
         health,
     ):
         app.register_blueprint(module.bp)
