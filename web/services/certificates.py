@@ -43,7 +43,7 @@ from web.services.accounts import password_matches
 from web.services.cohorts import teaches
 
 ACTIONS = ("revoke", "suspend", "reinstate")
-MAX_UPLOAD = 1 << 20
+MAX_UPLOAD = 256 * 1024  # a certificate is a few kB; JSON-LD work grows with the size
 
 
 # --- the issuer --------------------------------------------------------------
@@ -56,10 +56,11 @@ def issuer_path() -> Path:
 
 
 def issuer_dir() -> IssuerDir:
-    """The issuer directory, or 503 if nobody has set the issuer up."""
+    """The issuer directory; 404 if nobody has set the issuer up (there is no such document yet:
+    nothing is down)."""
     d = IssuerDir(issuer_path())
     if not d.config_path.exists():
-        raise Unavailable(
+        raise NotFound(
             _(
                 "Certificates are not set up on this portal yet: an administrator must run "
                 "`lune cert init --issuer-dir %(dir)s`.",
@@ -329,12 +330,25 @@ def of_learner(user: User) -> list[Certificate]:
     )
 
 
-def managed_by(actor: User) -> list[Certificate]:
-    """Certificates an instructor (their cohorts) or an admin (all) sees on the dashboard."""
+def managed_by(actor: User, cohort_id: int | None = None) -> list[Certificate]:
+    """Certificates an instructor (their cohorts) or an admin (all) sees on the dashboard,
+    optionally only those of the learners of one cohort."""
     if not actor.is_instructor:
         raise Forbidden(_("Only instructors can see issued certificates."))
-    rows = db.session.scalars(select(Certificate).order_by(Certificate.issued_at.desc()))
-    return [c for c in rows if can_manage(actor, c)]
+    query = select(Certificate).order_by(Certificate.issued_at.desc())
+    if cohort_id is not None:
+        query = query.join(
+            Enrollment,
+            (Enrollment.user_id == Certificate.user_id)
+            & (Enrollment.course_id == Certificate.course_id),
+        ).where(Enrollment.cohort_id == cohort_id)
+    return [c for c in db.session.scalars(query) if can_manage(actor, c)]
+
+
+def learner_name(cert: Certificate) -> str | None:
+    """The learner's name for those who manage the certificate; None once the account is gone."""
+    user = db.session.get(User, cert.user_id) if cert.user_id is not None else None
+    return user.name if user is not None else None
 
 
 def state(cert: Certificate, reg: StatusRegistry | None = None) -> str:
@@ -378,7 +392,7 @@ def _resolver() -> Resolver:
 def verify(data: bytes | str | dict[str, Any]) -> Report:
     """Verify a certificate against this portal's issuer and the sandbox node."""
     if isinstance(data, bytes | str) and len(data) > MAX_UPLOAD:
-        raise ServiceError(_("A certificate file is at most 1 MB."), 413)
+        raise ServiceError(_("A certificate file is at most 256 kB."), 413)
     try:
         source: RPCSource | None = _rpc_source()
     except Unavailable:

@@ -49,9 +49,9 @@ def _make_eligible(user):
     db.session.commit()
 
 
-def test_without_an_issuer_the_public_documents_answer_503(app, client):
+def test_without_an_issuer_the_public_documents_answer_404(app, client):
     r = client.get("/issuer")
-    assert r.status_code == 503
+    assert r.status_code == 404
     assert "lune cert init --issuer-dir" in r.get_data(as_text=True)
     assert client.get("/verify").status_code == 200
 
@@ -88,6 +88,8 @@ def test_verify_page_reports_steps_without_a_node(app, client, world):
     assert r.status_code == 422 and "malformed JSON" in r.get_data(as_text=True)
     r = client.post("/verify", data={"credential_text": " ", "csrf_token": token})
     assert r.status_code == 400
+    r = client.post("/verify", data={"credential_text": "x" * 300_000, "csrf_token": token})
+    assert r.status_code == 413 and "at most 256 kB" in r.get_data(as_text=True)
 
 
 @pytest.mark.network
@@ -155,6 +157,19 @@ def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
         listed = anon.get("/status/revocation").json
         assert listed["credentialSubject"]["id"].endswith("/status/revocation/v3#list")
 
+        # The cohort dashboard links to its certificates; each instructor sees their cohort's.
+        cohort_page = teacher.get("/instruct/").get_data(as_text=True)
+        assert "Paris 2027" in cohort_page
+        mine_listed = teacher.get("/certificates/issued").get_data(as_text=True)
+        assert "Alice Martin" in mine_listed and "Chloé Durand" not in mine_listed
+        admin = _login(app, "admin@lune.test")
+        assert "Chloé Durand" in admin.get("/certificates/issued").get_data(as_text=True)
+        from web.models import Cohort
+
+        lyon = db.session.query(Cohort).filter_by(name="Lyon 2027").one()
+        only_lyon = admin.get(f"/certificates/issued?cohort={lyon.id}").get_data(as_text=True)
+        assert "Chloé Durand" in only_lyon and "Alice Martin" not in only_lyon
+
         # Erasure: deleting C's account keeps C's certificate verifiable, with nothing personal.
         c = db.session.get(User, w.learner_c.id)
         email, name = c.email, c.name
@@ -168,3 +183,5 @@ def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
         dump = "\n".join(db.session.connection().connection.iterdump())
         assert email not in dump and name not in dump
         assert email not in json.dumps(json.loads(row.credential))
+        listed = admin.get("/certificates/issued").get_data(as_text=True)
+        assert "(account deleted)" in listed and name not in listed
