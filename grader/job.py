@@ -16,6 +16,7 @@ import html
 import json
 import re
 import shutil
+import sqlite3
 import time
 import warnings
 from dataclasses import dataclass
@@ -226,11 +227,21 @@ class GradingSession:
         return GradedJob(result, root)
 
     def commit(self, job: GradedJob) -> None:
-        """Make `job` the learner's result in the workspace: gradebook, folders, feedback."""
+        """Make `job` the learner's result in the workspace: gradebook, folders, feedback.
+
+        A failure here (the gradebook stayed locked, the disk is full) is ours: the result
+        becomes a retryable "error" and the gradebook keeps the learner's previous rows.
+        """
         if job.root is None:
             raise GraderError("only a graded job can be committed")
-        commit_grades(self.workdir, job.root, self.module.id, job.result.learner)
-        md, _ = write_feedback(self.workdir / "feedback" / self.module.id, job.result.to_dict())
+        try:
+            commit_grades(self.workdir, job.root, self.module.id, job.result.learner)
+            folder = self.workdir / "feedback" / self.module.id
+            md, _ = write_feedback(folder, job.result.to_dict())
+        except (OSError, sqlite3.Error) as exc:
+            job.result.status, job.result.retryable = "error", True
+            job.result.error = f"the grades could not be recorded: {type(exc).__name__}: {exc}"
+            return
         job.result.feedback = str(md)
 
     @staticmethod

@@ -192,8 +192,18 @@ def run_worker(app, concurrency: int, stop: threading.Event | None = None) -> No
 
     threading.Thread(target=beat, name="heartbeat", daemon=True).start()
     click.echo(f"lune worker {jobs.worker_name()}: {concurrency} grading process(es)")
+    # An idle SQLite queue is polled: huey backs off to 10 s between polls by default, which a
+    # learner would wait through (Redis blocks on its queue instead). SIGTERM, what service
+    # managers send, lets running gradings finish (huey's graceful stop), as Ctrl-C does.
     consumer = q.huey.create_consumer(
-        workers=concurrency, worker_type="process", periodic=True, check_worker_health=True
+        workers=concurrency,
+        worker_type="process",
+        periodic=True,
+        check_worker_health=True,
+        initial_delay=0.05,
+        backoff=1.1,
+        max_delay=0.5,
+        graceful_signal="TERM",
     )
     try:
         consumer.run()

@@ -124,6 +124,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NODE_COOKIE", None, "The node's cookie file, when it is not in NODE_DATADIR."),
     Setting("NODE_TIMEOUT", 10, "Seconds to wait for the node before answering 503."),
     Setting("FAUCET_LIMIT", "3 per hour", "Faucet presses allowed per learner."),
+    Setting(
+        "ISSUER_DIR",
+        None,
+        "The certificate issuer's directory (keys, profile; `lune cert init`); "
+        "default <instance>/issuer.",
+    ),
     Setting("EXPLORER_COURSE", "lune-101", "Course whose modules the explorer's fields link to."),
 )
 

@@ -46,6 +46,7 @@ CONTRACT_IDS = [
     "08-wallets",
     "09-custody-security",
     "10-regulation-fr-eu",
+    "11-careers-capstone",
 ]
 
 

@@ -200,3 +200,29 @@ def test_module10_mica_letters_are_the_ten_services():
         for letter in case["expected"]
     }
     assert letters <= set("abcdefghij")
+
+
+# --- module 11 -------------------------------------------------------------------------------
+
+
+def test_module11_capstone_outcomes_follow_the_fee_rule():
+    for case in _cases("11-careers-capstone", "capstone_payment"):
+        _, _, amount, fee_rate = case["args"]
+        want = case["expected"]
+        # Two 50 BTC coins; 374 bytes is 10 + 2 x 148 + 2 x 34 (Core's P2PKH estimate).
+        assert want["fee"] == fee_rate * 374
+        assert want["paid"] + want["change"] + want["fee"] == 2 * 50 * 10**8
+        assert (want["inputs"], want["outputs"], want["confirmations"]) == (2, 2, 1)
+
+
+def test_module11_single_document_anchor_is_nists_digest():
+    (case,) = [c for c in _cases("11-careers-capstone", "anchor_script") if len(c["args"][0]) == 1]
+    # NIST FIPS 180-2: SHA-256 of the empty message.
+    assert case["expected"]["$bytes"] == (
+        "6a20e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    )
+
+
+def test_neutrality_policy_is_stated():
+    text = "\n".join(c.source for c in _notebook("11-careers-capstone").cells)
+    assert "no exchange account" in text.lower() and "no referral" in text.lower()

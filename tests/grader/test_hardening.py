@@ -172,10 +172,9 @@ def test_blocked_signals_do_not_extend_the_cpu_budget():
         "signal.SIGXCPU})\n"
         "while True:\n    pass\n"
     )
-    started = time.monotonic()
     res = run(code, Limits(wall_seconds=60), cpu_seconds=2)
     assert res.cpu_exceeded and res.limit_hit == "CPU time limit"
-    assert time.monotonic() - started < 15
+    assert res.cpu_seconds < 4  # stopped at its budget, not at the wall clock
 
 
 # --- 13. a loaded host does not eat the learner's time --------------------------------------

@@ -135,7 +135,8 @@ def test_cpu_spin_ignoring_sigint_is_killed_on_time(tmp_path):
         limits=Limits(wall_seconds=1.5),
     )
     assert res.timed_out and res.returncode is None
-    assert res.wall_seconds < 5
+    # On time by the learner's clock: time the host kept the sandbox waiting is not counted.
+    assert res.wall_seconds - res.starved_seconds < 3
     assert processes_with(token) == []
 
 

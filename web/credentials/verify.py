@@ -412,7 +412,8 @@ class Verifier:
             )
         best = self._best_chain(anchor.txid, block_hash, anchored)
         paid = self._paid_by_issuer(tx, profile, profile_problem, anchored, chain)
-        if not anchor_step.ok:
+        if not (anchor_step.ok and paid.ok):
+            # Only an anchor the issuer paid for dates the signature (see `_issuer_key`).
             anchored.block_time = None
         return [anchor_step, best, paid]
 

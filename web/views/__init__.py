@@ -6,7 +6,29 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from web.views import admin, api, auth, explorer, instruct, learn, submissions, wallet
+    from web.views import (
+        admin,
+        api,
+        auth,
+        certificates,
+        certify,
+        explorer,
+        instruct,
+        learn,
+        submissions,
+        wallet,
+    )
 
-    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet):
+    for module in (
+        auth,
+        learn,
+        submissions,
+        instruct,
+        admin,
+        api,
+        explorer,
+        wallet,
+        certificates,
+        certify,
+    ):
         app.register_blueprint(module.bp)

@@ -61,7 +61,7 @@ def node(tmp_path):
     if client is None:
         proc.kill()
         pytest.fail("node did not start within 20 s")
-    yield client, info["rpc_url"]
+    yield client, info["rpc_url"], datadir
     client.close()
     proc.terminate()
     try:
@@ -73,7 +73,7 @@ def node(tmp_path):
 
 @pytest.mark.network
 def test_anchor_by_rpc_verify_by_rest_and_rpc(issuer, node):
-    client, url = node
+    client, url, _datadir = node
     address = ADDRESS_KEY.public_key().address("regtest")
     client.call("generatetoaddress", 101, address)
     assert ADDRESS_SPK  # the issuer's coinbases pay this script
