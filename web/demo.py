@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -202,8 +203,14 @@ def _run_platform(
         echo(f"  instructor: {INSTRUCTOR[0]}   learners: {', '.join(e for e, _ in LEARNERS)}")
         echo(f"  admin: {ADMIN[0]}   password (every demo account): {DEMO_PASSWORD}")
         if serve:
+            echo(f"A block is mined every {MINE_EVERY:.0f} s, so faucet payments confirm.")
             echo("Ctrl-C stops the portal, the worker and the node.")
-            _wait_until_interrupted(procs)
+            stop = threading.Event()
+            threading.Thread(target=_keep_mining, args=(chain_dir, stop), daemon=True).start()
+            try:
+                _wait_until_interrupted(procs)
+            finally:
+                stop.set()
         else:
             _smoke(url, env, echo)
     finally:
@@ -216,6 +223,23 @@ def _run_platform(
             except subprocess.TimeoutExpired:
                 p.kill()
         node.stop()
+
+
+MINE_EVERY = 30.0
+
+
+def _keep_mining(chain_dir: Path, stop: threading.Event) -> None:
+    """The demo chain has no miners of its own: mine a block to the demo key now and then."""
+    from sandbox_chain.node.client import RPCClient
+
+    address = demo_key().public_key().address("regtest")
+    while not stop.wait(MINE_EVERY):
+        try:
+            client = RPCClient.from_datadir(chain_dir)
+            client.call("generatetoaddress", 1, address)
+            client.close()
+        except Exception:  # the node may be stopping: try again next time
+            continue
 
 
 def _wait_for(url: str, procs: list[subprocess.Popen], timeout: float = 60.0) -> None:
