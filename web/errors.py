@@ -79,6 +79,30 @@ _TITLES = {
 }
 
 
+def _lost_database(exc: BaseException | None) -> bool:
+    """The connection to the database went away under this request (a restart, a failover):
+    the driver's or SQLAlchemy's several ways of saying so. Bugs (integrity, SQL) stay 500."""
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, sa.DBAPIError):
+        # No statement: it failed while checking out, pinging or resetting a connection.
+        if exc.connection_invalidated or exc.statement is None:
+            return True
+        return isinstance(exc, sa.OperationalError | sa.InterfaceError)
+    if isinstance(
+        exc,
+        sa.DisconnectionError | sa.ResourceClosedError | sa.PendingRollbackError | sa.TimeoutError,
+    ):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - SQLite-only installs
+        return False
+    # SQLAlchemy wraps every statement's error; a bare driver error escaped from the pool while
+    # it checked or reset a connection (e.g. one the restarted server had dropped).
+    return isinstance(exc, psycopg.Error)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
@@ -109,5 +133,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InternalServerError)
     def internal(exc: InternalServerError):
+        if _lost_database(exc.original_exception):
+            return database_down(exc.original_exception)
         app.logger.exception("internal error", exc_info=exc.original_exception)
         return _respond(500, _("Something went wrong on our side."), _("Error"))

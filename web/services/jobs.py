@@ -24,7 +24,8 @@ from huey.exceptions import RetryTask
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from grader.policy import LatePolicy
+from grader.course.config import LatePolicy
+from grader.policy import attempt_score, late_penalty
 from web.extensions import db
 from web.logs import grading_log
 from web.models import Course, DueDate, GradingResult, Submission, WorkerHeartbeat
@@ -127,7 +128,8 @@ def _due(sub: Submission):
 
 
 def grade(submission_id: int) -> str:
-    """Grade one submission: "graded" | "rejected" | "skipped" | "retry" (infrastructure)."""
+    """Grade one submission: "graded" | "rejected" | "skipped" (nothing to do), "retry" (our
+    failure: huey runs it again) or "held" (the course or host is broken: the sweep retries)."""
     from grader.cohort import grade_submission
     from web.services.catalog import course_root
 
@@ -151,6 +153,13 @@ def grade(submission_id: int) -> str:
         grading_log.exception("grading failed", extra={"submission": submission_id})
         return _infrastructure(sub, f"{type(exc).__name__}: {exc}")
     if result.status not in ("graded", "rejected"):
+        if not result.retryable:  # the course or the host needs a person: the sweep tries later
+            grading_log.error(
+                "grading needs an operator (course or host broken), held for the sweep",
+                extra={"submission": submission_id, "error": result.error[-500:]},
+            )
+            _infrastructure(sub, result.error or result.status)
+            return "held"
         grading_log.warning(
             "infrastructure failure, will retry",
             extra={"submission": submission_id, "error": result.error[-500:]},
@@ -159,15 +168,15 @@ def grade(submission_id: int) -> str:
     due = _due(sub)
     raw = float(result.raw_score)
     penalty = 0.0
-    if due is not None and result.status == "graded":
+    if due is not None and result.status == "graded":  # the cohort's due date, the course's rule
         late_seconds = (sub.received_at - due).total_seconds()
-        penalty = round(raw * _late_policy(sub).penalty_fraction(late_seconds), 4)
+        penalty = round(late_penalty(raw, late_seconds, _late_policy(sub)), 4)
     row = GradingResult(
         submission_id=sub.id,
         status=result.status,
         raw_score=raw,
         late_penalty=penalty,
-        score=round(max(0.0, raw - penalty), 4) if result.status == "graded" else 0.0,
+        score=attempt_score(raw, penalty) if result.status == "graded" else 0.0,
         max_score=float(result.max_score),
         due_at=due,
         exercises=result.exercises,

@@ -133,12 +133,13 @@ def attempts(user_id: int, module_id: int) -> list[Submission]:
 
 
 def counting(subs: list[Submission], rule: str) -> Submission | None:
-    """The attempt that counts: the best effective score, or the latest graded one."""
+    """The attempt that counts: the best effective score (the newest of equal ones), or the
+    latest graded one — as `grader.policy.counted_attempt` decides for `lune grade`."""
     graded = [s for s in subs if s.status == "graded" and s.effective_score is not None]
     if not graded:
         return None
     if rule == "best":
-        return max(graded, key=lambda s: (s.effective_score or 0.0, -s.id))
+        return max(graded, key=lambda s: (s.effective_score or 0.0, s.id))
     return graded[-1]
 
 
