@@ -79,6 +79,13 @@ _TITLES = {
 }
 
 
+def _deepest_frame_in(exc: BaseException, path: str) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and path in tb.tb_frame.f_code.co_filename.replace("\\", "/")
+
+
 def _lost_database(exc: BaseException | None) -> bool:
     """The connection to the database went away under this request (a restart, a failover):
     the driver's or SQLAlchemy's several ways of saying so. Bugs (integrity, SQL) stay 500."""
@@ -93,6 +100,10 @@ def _lost_database(exc: BaseException | None) -> bool:
         exc,
         sa.DisconnectionError | sa.ResourceClosedError | sa.PendingRollbackError | sa.TimeoutError,
     ):
+        return True
+    if isinstance(exc, NotImplementedError) and _deepest_frame_in(exc, "sqlalchemy/engine/"):
+        # A result whose cursor vanished with its connection (SQLAlchemy's "no metadata" case,
+        # seen when the server shuts down mid-query).
         return True
     try:
         import psycopg

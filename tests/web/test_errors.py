@@ -32,3 +32,16 @@ class _Orig(Exception):
 )
 def test_lost_database_or_bug(error, lost):
     assert _lost_database(error) is lost
+
+
+def test_a_result_without_its_cursor_is_a_lost_database_but_our_own_is_a_bug():
+    from sqlalchemy.engine.result import ResultMetaData
+
+    try:
+        ResultMetaData._indexes_for_keys(None, ["id"])  # the base class: what a dead cursor has
+    except NotImplementedError as exc:
+        assert _lost_database(exc) is True
+    try:
+        raise NotImplementedError("a portal bug")
+    except NotImplementedError as exc:
+        assert _lost_database(exc) is False
