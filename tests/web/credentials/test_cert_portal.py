@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-from test_batch_and_node import node  # noqa: F401  (the real-node fixture)
 
 from web.extensions import db
 
@@ -93,11 +92,11 @@ def test_verify_page_reports_steps_without_a_node(app, client, world):
 
 
 @pytest.mark.network
-def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
+def test_issue_anchor_verify_revoke_erase(app_factory, node):
     client_rpc, _url, node_datadir = node
     app = app_factory(NODE_DATADIR=str(node_datadir))
     with app.app_context():
-        from conftest_world import make_world
+        from portalworld import make_world
 
         w = make_world()
         from web.models import Certificate, User
