@@ -152,7 +152,8 @@ def submission_in_cohort(cohort: Cohort, submission_id: int) -> Submission:
     return sub
 
 
-def override(instructor: User, sub: Submission, score_text: str, reason: str) -> ScoreOverride:
+def audit_reason(reason: str | None) -> str:
+    """The reason an instructor gives for a manual mark (notebook override, essay grade)."""
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError(
@@ -160,6 +161,11 @@ def override(instructor: User, sub: Submission, score_text: str, reason: str) ->
         )
     if len(reason) > 2000:
         raise ServiceError(_("The reason is longer than 2,000 characters."))
+    return reason
+
+
+def override(instructor: User, sub: Submission, score_text: str, reason: str) -> ScoreOverride:
+    reason = audit_reason(reason)
     try:
         value = float((score_text or "").replace(",", "."))
     except ValueError:

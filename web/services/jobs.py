@@ -113,6 +113,9 @@ def grade_task(submission_id: int) -> str:
 
 def sweep_task() -> int:
     with _worker_app().app_context():
+        from web.services import certify  # quiz attempts past their deadline are submitted
+
+        certify.settle_overdue()
         return sweep()
 
 

@@ -11,6 +11,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         certificates,
+        certify,
         explorer,
         instruct,
         learn,
@@ -18,5 +19,16 @@ def register_blueprints(app: Flask) -> None:
         wallet,
     )
 
-    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet, certificates):
+    for module in (
+        auth,
+        learn,
+        submissions,
+        instruct,
+        admin,
+        api,
+        explorer,
+        wallet,
+        certificates,
+        certify,
+    ):
         app.register_blueprint(module.bp)
