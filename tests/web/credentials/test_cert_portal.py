@@ -184,3 +184,17 @@ def test_issue_anchor_verify_revoke_erase(app_factory, node):
         assert email not in json.dumps(json.loads(row.credential))
         listed = admin.get("/certificates/issued").get_data(as_text=True)
         assert "(account deleted)" in listed and name not in listed
+
+
+def test_a_damaged_issuer_is_a_503_never_a_500(app, client, world):
+    from web.errors import Unavailable
+    from web.models import Course
+    from web.services import certificates
+
+    d = certificates.init_issuer("Lune Academy")
+    (d.root / "keys" / "key-1.json").write_text("{not json")
+    with pytest.raises(Unavailable, match="key-1.json is not a readable key file"):
+        certificates.issue(world.learner_a, db.session.get(Course, "lune-101"), 90.0)
+    assert client.get("/status/revocation").status_code == 503
+    d.profile_path.write_text("[]")
+    assert client.get("/issuer").status_code == 503
