@@ -46,6 +46,26 @@ def _num(value: float | int | None) -> str:
     return format_decimal(round(float(value), 2), format="#,##0.##")
 
 
+STATUS_LABELS = {
+    "not-started": _l("not started"),
+    "submitted": _l("submitted"),
+    "graded": _l("graded"),
+    "late": _l("late"),
+    "rejected": _l("rejected"),
+    "overdue": _l("overdue"),
+    "queued": _l("queued"),
+    "grading": _l("grading"),
+    "retrying": _l("waiting to be graded again"),
+    "missing": _l("missing"),
+    "pending": _l("pending"),
+    "error": _l("error"),
+}
+
+
+def _status_label(state: str) -> str:
+    return str(STATUS_LABELS.get(state, state))
+
+
 ROLE_LABELS = {"learner": _l("learner"), "instructor": _l("instructor"), "admin": _l("admin")}
 
 
@@ -54,5 +74,7 @@ def _role(value: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(extra_nav=_extra_nav, current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(
+        extra_nav=_extra_nav, current_locale=lambda: str(get_locale()), status_label=_status_label
+    )
     app.jinja_env.filters.update(when=_when, num=_num, role=_role)

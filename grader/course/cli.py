@@ -128,7 +128,7 @@ def lab(course_name: str | None, workspace: Path | None, no_browser: bool, port:
     click.echo(f"  {validate_command(first)}   (or the Validate button in JupyterLab)")
     click.echo("Stop JupyterLab with Ctrl-C (its kernels stop with it).")
     cmd = lab_command_line(target, port, not no_browser)
-    sys.exit(run_lab(cmd, lab_environment(target)))
+    sys.exit(run_lab(cmd, lab_environment(target), cwd=target))
 
 
 __all__ = ["DEFAULT_COURSE", "course", "lab"]

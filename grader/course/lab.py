@@ -159,8 +159,12 @@ overwrites them.
    **Validate** (ou, dans un terminal ouvert ici : `{validate}`). · Before you submit a module:
    restart and run all, then **Validate**.
 
-Les cellules marquées 🔒 *hidden test* sont vides pour vous : elles ne s'exécutent qu'à la
-notation. · Cells marked 🔒 *hidden test* are empty for you: they run only at grading.
+Les cellules « HIDDEN TEST » (tests cachés) sont vides pour vous : elles ne s'exécutent qu'à la
+notation. · Cells marked "HIDDEN TEST" are empty for you: they run only at grading.
+
+*Run All* s'arrête au premier exercice pas encore écrit (`NotImplementedError`) : continuez avec
+**Maj-Entrée**. · *Run All* stops at the first exercise not yet written: go on with
+**Shift-Enter**.
 
 ## Modules
 
@@ -257,15 +261,18 @@ def lab_command_line(workspace: Path, port: int, open_browser: bool) -> list[str
 STOP_GRACE_SECONDS = 20.0
 
 
-def run_lab(cmd: list[str], env: dict[str, str]) -> int:
-    """Run JupyterLab until it exits and return its exit status.
+def run_lab(cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> int:
+    """Run JupyterLab (in `cwd`, the workspace) until it exits and return its exit status.
+
+    Running in the workspace lets nbgrader's server extension find the workspace's
+    nbgrader_config.py (it looks in the current directory), as `nbgrader validate` does.
 
     JupyterLab runs in its own session, so the terminal's signals reach only `lune lab`, which
     turns Ctrl-C (SIGINT), SIGTERM and SIGHUP alike into one SIGTERM to JupyterLab: that is the
     signal on which it shuts every kernel down and exits. If it has not exited after
     STOP_GRACE_SECONDS it is killed. The previous signal handlers are restored on return.
     """
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, start_new_session=True)
     asked_at: list[float] = []  # when the first stop signal arrived
 
     def stop(_signum: int, _frame: object) -> None:

@@ -116,6 +116,6 @@ def test_hidden_test_cells_say_they_run_only_at_grading(module):
     for cell in _notebook(module).cells:
         if _grading(cell).get("grade_id", "").endswith("_hidden"):
             first = cell.source.splitlines()[0]
-            assert "runs only when your notebook is graded" in first, (
+            assert first.startswith("# HIDDEN TEST — it runs only when your notebook is graded"), (
                 f"{module}: {_grading(cell)['grade_id']} does not open with the hidden-test note"
             )

@@ -93,6 +93,7 @@ TABLE: dict[str, tuple[int, ...]] = {
     "POST /api/v1/courses/<course_id>/modules/<module_id>/submissions": (401,) * 7,
     "GET /api/v1/submissions/<int:submission_id>": (401,) * 7,
     "GET /static/<path:filename>": (200,) * 7,
+    "GET /healthz": (200,) * 7,
     # Certificates: verification and the issuer's public documents are for everybody; A's
     # certificate page for A, the instructor of A's cohort and admins; no node runs here (503).
     "GET /verify": (200,) * 7,
@@ -119,6 +120,27 @@ TABLE: dict[str, tuple[int, ...]] = {
     "GET /explorer/tips": (LOGIN,) + (503,) * 6,
     "GET /wallet/": (LOGIN,) + (503,) * 6,
     "POST /wallet/faucet": (LOGIN,) + (503,) * 6,
+    # Quizzes. Nobody here has graded notebooks, so nobody may start the certification.
+    "GET /certify/<course_id>/": (LOGIN, 200, 200, 200, 200, 200, 200),
+    "POST /certify/<course_id>/<quiz_id>/start": (LOGIN, 403, 403, 403, 403, 403, 403),
+    # A's practice attempt: A, cohort 1's instructor and the admin see it; only A answers it.
+    "GET /certify/attempts/<int:attempt_id>": (LOGIN, 200, 404, 404, 200, 404, 200),
+    "GET /certify/attempts/<int:attempt_id>/state": (LOGIN, 200, 404, 404, 200, 404, 200),
+    "POST /certify/attempts/<int:attempt_id>/answers": (LOGIN, 400, 404, 404, 404, 404, 404),
+    "POST /certify/attempts/<int:attempt_id>/check/<int:position>": (
+        LOGIN,
+        400,
+        404,
+        404,
+        404,
+        404,
+        404,
+    ),
+    "POST /certify/attempts/<int:attempt_id>/submit": (LOGIN, 303, 404, 404, 404, 404, 404),
+    "GET /certify/<course_id>/<quiz_id>/stats": (LOGIN, 403, 403, 403, 200, 200, 200),
+    "GET /certify/<course_id>/<quiz_id>/stats.csv": (LOGIN, 403, 403, 403, 200, 200, 200),
+    "GET /certify/<course_id>/<quiz_id>/essays": (LOGIN, 403, 403, 403, 200, 200, 200),
+    "POST /certify/slots/<int:slot_id>/grade": (LOGIN, 403, 403, 403, 400, 404, 400),
 }
 
 
@@ -149,6 +171,10 @@ def objects(app, world):
 
     certificates.init_issuer("Lune Academy")
     cert = certificates.issue(world.learner_a, db.session.get(Course, "lune-101"), 88.0)
+    from web.services import certify
+
+    with app.test_request_context():
+        attempt = certify.start_attempt(world.learner_a, "lune-101", "practice-01-hashing")
     return {
         "cert_id": cert.id,
         "purpose": "revocation",
@@ -164,6 +190,10 @@ def objects(app, world):
         "fmt": "csv",
         "filename": "css/lune.css",
         "key": "00" * 32,  # a block hash / txid for the explorer's pages
+        "quiz_id": "certification",
+        "attempt_id": attempt.id,
+        "position": 0,
+        "slot_id": attempt.slots[0].id,
     }
 
 

@@ -1,6 +1,7 @@
 """The portal's tables, one module per area; importing this package registers them all."""
 
 from web.models.certificates import Certificate, CertificateStatusChange
+from web.models.certify import EssayGrade, QuizAttempt, QuizSlot
 from web.models.courses import Cohort, CohortInstructor, Course, DueDate, Enrollment, Module
 from web.models.ops import WorkerHeartbeat
 from web.models.submissions import GradingResult, ScoreOverride, Submission
@@ -14,11 +15,14 @@ __all__ = [
     "CohortInstructor",
     "Course",
     "DueDate",
+    "EssayGrade",
     "Enrollment",
     "GradingResult",
     "LoginSession",
     "Module",
     "OneTimeToken",
+    "QuizAttempt",
+    "QuizSlot",
     "ScoreOverride",
     "Submission",
     "User",

@@ -59,12 +59,14 @@ class BadResponse(QuizError):
 @dataclass(frozen=True)
 class Slot:
     """One drawn question. `order` is the display order of answers (indices into the bank's
-    choices, or for matching into `match_choices`); `stem_order` the order of matching stems."""
+    choices, or for matching into `match_choices`); `stem_order` the order of matching stems;
+    `draw_index` its place in the draw before questions are shuffled (the statistics' slot)."""
 
     question_id: str
     pool: str
     order: tuple[int, ...] = ()
     stem_order: tuple[int, ...] = ()
+    draw_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def draw(
             chosen.sort(key=lambda q: position[q.id])
         for q in chosen:
             order, stems = _answer_order(q, _rng(seed, "answers", q.id), quiz.shuffle_answers)
-            slots.append(Slot(q.id, pool.pool, order, stems))
+            slots.append(Slot(q.id, pool.pool, order, stems, len(slots)))
     if quiz.shuffle_questions:
         _rng(seed, "questions").shuffle(slots)
     return tuple(slots)
@@ -319,7 +321,9 @@ class Result:
 
     @property
     def percent(self) -> float:
-        return 100 * self.total / self.maximum if self.maximum else 0.0
+        """The grade in percent with two decimals, as Moodle shows and compares quiz grades
+        (three answers at 33.33333 % add up to 99.99999 %, which is 100.00 %)."""
+        return round(100 * self.total / self.maximum, 2) if self.maximum else 0.0
 
     def passed(self, quiz: QuizDefinition) -> bool | None:
         """Passed, failed, or None while essays wait for grading."""

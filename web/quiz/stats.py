@@ -17,6 +17,8 @@ a slot being a drawn position as in a Moodle quiz with random questions; error r
 ER = 100 · sqrt(1 − CIC/100) and standard error SE = ER · SD(X) / 100. Every attempt counts with
 the statistics' `which` option: all finished attempts, or each learner's first.
 
+The score distribution is drawn by the portal's `web.services.charts.histogram` from `percents`.
+
 Flags follow Moodle's documentation of the report: facility below 10 % or above 90 %,
 discrimination index below 20 (below 0 is invalid), discriminative efficiency below 15.
 Marks are per question out of 1 (every question is worth one mark).
@@ -68,7 +70,7 @@ class QuizStats:
     cic: float | None
     error_ratio: float | None
     standard_error: float | None
-    distribution: tuple[int, ...]  # attempts per band of 10 % (the last band includes 100 %)
+    percents: tuple[float, ...]  # each attempt's score, for the distribution chart
     questions: tuple[QuestionStats, ...]
 
 
@@ -130,14 +132,6 @@ def _median(xs: Sequence[float]) -> float:
     return ys[mid] if len(ys) % 2 else (ys[mid - 1] + ys[mid]) / 2
 
 
-def distribution(percents: Sequence[float]) -> tuple[int, ...]:
-    """Attempts per 10 % band: [0, 10), [10, 20), …, [90, 100]."""
-    bands = [0] * 10
-    for p in percents:
-        bands[min(int(max(p, 0) // 10), 9)] += 1
-    return tuple(bands)
-
-
 def quiz_stats(attempts: Sequence[AttemptMarks], which: str = "all") -> QuizStats:
     """Statistics over finished attempts (`which` = "all" or "first" per learner)."""
     if which == "first":
@@ -155,7 +149,7 @@ def quiz_stats(attempts: Sequence[AttemptMarks], which: str = "all") -> QuizStat
     questions = tuple(question_stats(qid, pairs) for qid, pairs in sorted(per_question.items()))
     n = len(attempts)
     if not n:
-        return QuizStats(0, None, None, None, None, None, None, distribution([]), questions)
+        return QuizStats(0, None, None, None, None, None, None, (), questions)
     size = len(attempts[0].marks)
     percents = [100 * a.total / len(a.marks) if a.marks else 0.0 for a in attempts]
     totals = [a.total for a in attempts]
@@ -177,7 +171,7 @@ def quiz_stats(attempts: Sequence[AttemptMarks], which: str = "all") -> QuizStat
         cic=cic,
         error_ratio=error_ratio,
         standard_error=standard_error,
-        distribution=distribution(percents),
+        percents=tuple(percents),
         questions=questions,
     )
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -31,7 +32,7 @@ from web.credentials.credential import CourseAchievement, LearnerResult, build_c
 from web.credentials.errors import CredentialError
 from web.credentials.issuance import SignedCredential, anchor_batch, sign_credential
 from web.credentials.issuer import IssuerProfile
-from web.credentials.issuerdir import IssuerDir
+from web.credentials.issuerdir import IssuerConfig, IssuerDir
 from web.credentials.resolver import Resolver
 from web.credentials.statuslist import PURPOSES, StatusEvent, StatusRegistry
 from web.credentials.timefmt import format_time, now
@@ -43,7 +44,7 @@ from web.services.accounts import password_matches
 from web.services.cohorts import teaches
 
 ACTIONS = ("revoke", "suspend", "reinstate")
-MAX_UPLOAD = 1 << 20
+MAX_UPLOAD = 256 * 1024  # a certificate is a few kB; JSON-LD work grows with the size
 
 
 # --- the issuer --------------------------------------------------------------
@@ -56,10 +57,11 @@ def issuer_path() -> Path:
 
 
 def issuer_dir() -> IssuerDir:
-    """The issuer directory, or 503 if nobody has set the issuer up."""
+    """The issuer directory; 404 if nobody has set the issuer up (there is no such document yet:
+    nothing is down)."""
     d = IssuerDir(issuer_path())
     if not d.config_path.exists():
-        raise Unavailable(
+        raise NotFound(
             _(
                 "Certificates are not set up on this portal yet: an administrator must run "
                 "`lune cert init --issuer-dir %(dir)s`.",
@@ -83,6 +85,17 @@ def init_issuer(name: str, url: str | None = None) -> IssuerDir:
     )
 
 
+def _issuer() -> tuple[IssuerDir, IssuerConfig, str, Ed25519PrivateKey]:
+    """(directory, config, signing key id, signing key); a damaged issuer file is a 503."""
+    d = issuer_dir()
+    try:
+        config = d.load_config()
+        key_id, key = d.keys.signing_key(config.signing_key)
+    except CredentialError as exc:
+        raise Unavailable(str(exc)) from None
+    return d, config, key_id, key
+
+
 def profile() -> IssuerProfile:
     """The issuer's public profile."""
     try:
@@ -93,9 +106,11 @@ def profile() -> IssuerProfile:
 
 def registry() -> StatusRegistry:
     """The status lists as the database's log of changes makes them."""
-    d = issuer_dir()
-    config = d.load_config()
-    created = d.load_registry().created
+    d, config, _key_id, _key = _issuer()
+    try:
+        created = d.load_registry().created
+    except CredentialError as exc:
+        raise Unavailable(str(exc)) from None
     rows = db.session.scalars(select(CertificateStatusChange).order_by(CertificateStatusChange.id))
     indexes = dict(db.session.execute(select(Certificate.id, Certificate.status_index)).all())
     events = [
@@ -115,9 +130,7 @@ def status_list(purpose: str, version: int | None = None) -> dict[str, Any]:
     reg = registry()
     if version is not None and not 0 <= version <= reg.version:
         raise NotFound(_("No such version of the status list."))
-    d = issuer_dir()
-    config = d.load_config()
-    key_id, key = d.keys.signing_key(config.signing_key)
+    _d, config, key_id, key = _issuer()
     return reg.list_credential(purpose, config.issuer_id, key_id, key, version)
 
 
@@ -151,10 +164,8 @@ def issue(
     course_score: float | None = None,
 ) -> Certificate:
     """Sign a certificate for `user` (checks done by the caller); it waits for the next anchor."""
-    d = issuer_dir()
-    config = d.load_config()
-    prof = d.load_profile()
-    key_id, key = d.keys.signing_key(config.signing_key)
+    d, config, key_id, key = _issuer()
+    prof = profile()
     when = now()
     achievement = _achievement(course, exam or f"{course.id} certification exam", config.issuer_id)
     for _attempt in range(3):  # two portal processes may take the same index: try the next
@@ -249,9 +260,11 @@ def anchor_pending() -> tuple[str, int]:
     waiting = pending()
     if not waiting:
         raise ServiceError(_("No certificate is waiting for an anchor."))
-    d = issuer_dir()
-    config = d.load_config()
-    address, network, key = d.keys.address_key(config.address_key)
+    d, config, _key_id, _key = _issuer()
+    try:
+        address, network, key = d.keys.address_key(config.address_key)
+    except CredentialError as exc:
+        raise Unavailable(str(exc)) from None
     signed = [
         SignedCredential(json.loads(c.credential), bytes.fromhex(c.target_hash)) for c in waiting
     ]
@@ -329,12 +342,25 @@ def of_learner(user: User) -> list[Certificate]:
     )
 
 
-def managed_by(actor: User) -> list[Certificate]:
-    """Certificates an instructor (their cohorts) or an admin (all) sees on the dashboard."""
+def managed_by(actor: User, cohort_id: int | None = None) -> list[Certificate]:
+    """Certificates an instructor (their cohorts) or an admin (all) sees on the dashboard,
+    optionally only those of the learners of one cohort."""
     if not actor.is_instructor:
         raise Forbidden(_("Only instructors can see issued certificates."))
-    rows = db.session.scalars(select(Certificate).order_by(Certificate.issued_at.desc()))
-    return [c for c in rows if can_manage(actor, c)]
+    query = select(Certificate).order_by(Certificate.issued_at.desc())
+    if cohort_id is not None:
+        query = query.join(
+            Enrollment,
+            (Enrollment.user_id == Certificate.user_id)
+            & (Enrollment.course_id == Certificate.course_id),
+        ).where(Enrollment.cohort_id == cohort_id)
+    return [c for c in db.session.scalars(query) if can_manage(actor, c)]
+
+
+def learner_name(cert: Certificate) -> str | None:
+    """The learner's name for those who manage the certificate; None once the account is gone."""
+    user = db.session.get(User, cert.user_id) if cert.user_id is not None else None
+    return user.name if user is not None else None
 
 
 def state(cert: Certificate, reg: StatusRegistry | None = None) -> str:
@@ -349,10 +375,8 @@ def state(cert: Certificate, reg: StatusRegistry | None = None) -> str:
 
 
 def _resolver() -> Resolver:
-    d = issuer_dir()
-    config = d.load_config()
+    _d, config, key_id, key = _issuer()
     reg = registry()
-    key_id, key = d.keys.signing_key(config.signing_key)
     prefix = config.status_url.rstrip("/") + "/"
     cache: dict[str, dict[str, Any]] = {}
 
@@ -378,7 +402,7 @@ def _resolver() -> Resolver:
 def verify(data: bytes | str | dict[str, Any]) -> Report:
     """Verify a certificate against this portal's issuer and the sandbox node."""
     if isinstance(data, bytes | str) and len(data) > MAX_UPLOAD:
-        raise ServiceError(_("A certificate file is at most 1 MB."), 413)
+        raise ServiceError(_("A certificate file is at most 256 kB."), 413)
     try:
         source: RPCSource | None = _rpc_source()
     except Unavailable:

@@ -16,7 +16,7 @@ from web.extensions import db
 from web.models import Cohort, Module, ScoreOverride, Submission, User
 from web.services import cohorts, jobs
 from web.services.catalog import active_modules
-from web.services.submissions import PENDING, counting
+from web.services.submissions import PENDING, SCORE_LOADS, counting
 
 CELL_STATES = ("graded", "late", "missing", "pending", "error")
 
@@ -76,6 +76,7 @@ def grid(cohort: Cohort, *, module_slug: str = "", state: str = "", sort: str = 
                 Submission.user_id.in_([u.id for u in learners]),
                 Submission.module_id.in_([m.id for m in modules]),
             )
+            .options(*SCORE_LOADS)
             .order_by(Submission.id)
         ):
             subs.setdefault((s.user_id, s.module_id), []).append(s)
@@ -151,7 +152,8 @@ def submission_in_cohort(cohort: Cohort, submission_id: int) -> Submission:
     return sub
 
 
-def override(instructor: User, sub: Submission, score_text: str, reason: str) -> ScoreOverride:
+def audit_reason(reason: str | None) -> str:
+    """The reason an instructor gives for a manual mark (notebook override, essay grade)."""
     reason = (reason or "").strip()
     if len(reason) < 5:
         raise ServiceError(
@@ -159,6 +161,11 @@ def override(instructor: User, sub: Submission, score_text: str, reason: str) ->
         )
     if len(reason) > 2000:
         raise ServiceError(_("The reason is longer than 2,000 characters."))
+    return reason
+
+
+def override(instructor: User, sub: Submission, score_text: str, reason: str) -> ScoreOverride:
+    reason = audit_reason(reason)
     try:
         value = float((score_text or "").replace(",", "."))
     except ValueError:

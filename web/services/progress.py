@@ -13,7 +13,7 @@ from web.models import Course, Module, Submission, User
 from web.models.types import utcnow
 from web.services import cohorts
 from web.services.catalog import active_modules
-from web.services.submissions import PENDING, counting
+from web.services.submissions import PENDING, SCORE_LOADS, counting
 
 
 @dataclass
@@ -27,6 +27,7 @@ class ModuleProgress:
     counting_id: int | None
     late_penalty: float = 0.0
     prerequisites_met: bool = True
+    prerequisite_titles: list[str] = field(default_factory=list)
 
     @property
     def fraction(self) -> float:
@@ -87,12 +88,14 @@ def course_progress(user: User, course: Course) -> CourseProgress:
     rows = db.session.scalars(
         select(Submission)
         .where(Submission.user_id == user.id, Submission.module_id.in_(subs_by_module))
+        .options(*SCORE_LOADS)
         .order_by(Submission.id)
     )
     for sub in rows:
         subs_by_module[sub.module_id].append(sub)
     progress = CourseProgress(course, cohort_name=enrollment.cohort.name if enrollment else None)
     done = set()
+    titles = {m.slug: m.title for m in modules}
     for m in modules:
         subs = subs_by_module[m.id]
         best = counting(subs, course.resubmission)
@@ -108,6 +111,7 @@ def course_progress(user: User, course: Course) -> CourseProgress:
                 counting_id=best.id if best is not None else None,
                 late_penalty=result.late_penalty if result is not None else 0.0,
                 prerequisites_met=all(p in done for p in m.prerequisites),
+                prerequisite_titles=[titles.get(p, p) for p in m.prerequisites],
             )
         )
         if best is not None:

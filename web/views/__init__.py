@@ -11,12 +11,26 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         certificates,
+        certify,
         explorer,
+        health,
         instruct,
         learn,
         submissions,
         wallet,
     )
 
-    for module in (auth, learn, submissions, instruct, admin, api, explorer, wallet, certificates):
+    for module in (
+        auth,
+        learn,
+        submissions,
+        instruct,
+        admin,
+        api,
+        explorer,
+        wallet,
+        certificates,
+        certify,
+        health,
+    ):
         app.register_blueprint(module.bp)

@@ -25,7 +25,7 @@ Question c: x = 1,0,0,0, facility 25 %, V = 0.25, SD = 50 %. O = 2,2,1,0, mean 1
 Quiz: totals 3,2,1,0, mean 1.5, Σd² = 5, V(X) = 5/3. Slot variances .25 + 1/3 + .25 = 5/6.
 CIC = 100 · 3/2 · (1 − (5/6)/(5/3)) = 75. ER = 100 · sqrt(1 − 0.75) = 50,
 SE = 50 · sqrt(5/3) / 100 = 0.645497. Percentages 100, 66.7, 33.3, 0: mean 50, median 50,
-SD = 100 · sqrt(5/3) / 3 = 43.0331 %. Bands: one attempt each in 0–10, 30–40, 60–70, 90–100.
+SD = 100 · sqrt(5/3) / 3 = 43.0331 %. Histogram: one attempt each in 0–10, 30–40, 60–70, 90–100.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from web.quiz.chart import distribution_svg
 from web.quiz.stats import AttemptMarks, question_stats, quiz_stats, to_csv
+from web.services.charts import histogram
 
 ROWS = {"L1": (1, 1, 1), "L2": (1, 1, 0), "L3": (1, 0, 0), "L4": (0, 0, 0)}
 
@@ -71,7 +71,7 @@ def test_worked_example_per_quiz():
     assert s.cic == pytest.approx(75)
     assert s.error_ratio == pytest.approx(50)
     assert s.standard_error == pytest.approx(0.645497, abs=1e-6)
-    assert s.distribution == (1, 0, 0, 1, 0, 0, 1, 0, 0, 1)
+    assert s.percents == pytest.approx((100, 200 / 3, 100 / 3, 0))
 
 
 def test_flags_for_poor_items():
@@ -103,9 +103,10 @@ def test_csv_export():
 
 
 def test_distribution_chart_is_plain_svg():
-    svg = distribution_svg((1, 0, 0, 1, 0, 0, 1, 0, 0, 1), title='Scores <"quiz">')
+    s = quiz_stats(attempts())
+    svg = histogram([p / 100 for p in s.percents], title='Scores <"quiz">')
     root = ET.fromstring(svg)
-    assert root.tag == "{http://www.w3.org/2000/svg}svg"
-    assert len(root.findall("{http://www.w3.org/2000/svg}rect")) == 10
-    assert "<script" not in svg and "http://" not in svg.replace("http://www.w3.org/2000/svg", "")
-    assert root.get("aria-label") == 'Scores <"quiz">'
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = root.findall(f"{ns}rect")
+    assert [b.find(f"{ns}title").text.split(": ")[1] for b in bars] == list("1001001001")
+    assert "<script" not in svg and "Scores &lt;&quot;quiz&quot;&gt;" in svg

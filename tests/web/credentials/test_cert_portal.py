@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-from test_batch_and_node import node  # noqa: F401  (the real-node fixture)
 
 from web.extensions import db
 
@@ -49,9 +48,9 @@ def _make_eligible(user):
     db.session.commit()
 
 
-def test_without_an_issuer_the_public_documents_answer_503(app, client):
+def test_without_an_issuer_the_public_documents_answer_404(app, client):
     r = client.get("/issuer")
-    assert r.status_code == 503
+    assert r.status_code == 404
     assert "lune cert init --issuer-dir" in r.get_data(as_text=True)
     assert client.get("/verify").status_code == 200
 
@@ -88,14 +87,16 @@ def test_verify_page_reports_steps_without_a_node(app, client, world):
     assert r.status_code == 422 and "malformed JSON" in r.get_data(as_text=True)
     r = client.post("/verify", data={"credential_text": " ", "csrf_token": token})
     assert r.status_code == 400
+    r = client.post("/verify", data={"credential_text": "x" * 300_000, "csrf_token": token})
+    assert r.status_code == 413 and "at most 256 kB" in r.get_data(as_text=True)
 
 
 @pytest.mark.network
-def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
+def test_issue_anchor_verify_revoke_erase(app_factory, node):
     client_rpc, _url, node_datadir = node
     app = app_factory(NODE_DATADIR=str(node_datadir))
     with app.app_context():
-        from conftest_world import make_world
+        from portalworld import make_world
 
         w = make_world()
         from web.models import Certificate, User
@@ -155,6 +156,19 @@ def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
         listed = anon.get("/status/revocation").json
         assert listed["credentialSubject"]["id"].endswith("/status/revocation/v3#list")
 
+        # The cohort dashboard links to its certificates; each instructor sees their cohort's.
+        cohort_page = teacher.get("/instruct/").get_data(as_text=True)
+        assert "Paris 2027" in cohort_page
+        mine_listed = teacher.get("/certificates/issued").get_data(as_text=True)
+        assert "Alice Martin" in mine_listed and "Chloé Durand" not in mine_listed
+        admin = _login(app, "admin@lune.test")
+        assert "Chloé Durand" in admin.get("/certificates/issued").get_data(as_text=True)
+        from web.models import Cohort
+
+        lyon = db.session.query(Cohort).filter_by(name="Lyon 2027").one()
+        only_lyon = admin.get(f"/certificates/issued?cohort={lyon.id}").get_data(as_text=True)
+        assert "Chloé Durand" in only_lyon and "Alice Martin" not in only_lyon
+
         # Erasure: deleting C's account keeps C's certificate verifiable, with nothing personal.
         c = db.session.get(User, w.learner_c.id)
         email, name = c.email, c.name
@@ -165,6 +179,27 @@ def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
         assert "This certificate is valid" in anon.get(f"/verify/{cert_c_id}").get_data(
             as_text=True
         )
-        dump = "\n".join(db.session.connection().connection.iterdump())
+        # Every row of every table, on SQLite and PostgreSQL alike.
+        dump = "\n".join(
+            repr(tuple(row))
+            for table in db.metadata.sorted_tables
+            for row in db.session.execute(table.select())
+        )
         assert email not in dump and name not in dump
         assert email not in json.dumps(json.loads(row.credential))
+        listed = admin.get("/certificates/issued").get_data(as_text=True)
+        assert "(account deleted)" in listed and name not in listed
+
+
+def test_a_damaged_issuer_is_a_503_never_a_500(app, client, world):
+    from web.errors import Unavailable
+    from web.models import Course
+    from web.services import certificates
+
+    d = certificates.init_issuer("Lune Academy")
+    (d.root / "keys" / "key-1.json").write_text("{not json")
+    with pytest.raises(Unavailable, match="key-1.json is not a readable key file"):
+        certificates.issue(world.learner_a, db.session.get(Course, "lune-101"), 90.0)
+    assert client.get("/status/revocation").status_code == 503
+    d.profile_path.write_text("[]")
+    assert client.get("/issuer").status_code == 503

@@ -107,6 +107,19 @@ def test_a_compromised_key_is_only_trusted_where_the_anchor_predates_the_revocat
     assert name == "issuer_key" and "the anchor is dated" in message
 
 
+def test_only_the_issuers_own_anchor_dates_a_revoked_keys_signature(issuer, chain):
+    issuer.add_key("key-2", ISSUED + timedelta(days=2))
+    signed = [issuer.sign(issuer.credential("t@example.org"))]
+    docs, _ = issuer.anchor(chain, signed, key=OUTSIDER_KEY)  # the thief anchors it himself
+    mine(chain)
+    issuer.profile.revoke_key(issuer.key_id, ISSUED + timedelta(days=400), "laptop stolen")
+    report = issuer.verify(docs[0], chain)
+    assert report.step("issuer_key").message.endswith(
+        "no valid anchor proves this signature came before"
+    )
+    assert not report.step("issuing_address").ok
+
+
 def test_a_wrong_merkle_path(issuer, chain, anchored):
     doc = copy.deepcopy(anchored[0][0])
     proof, receipt = _receipt(doc)
@@ -127,6 +140,17 @@ def test_a_root_absent_from_the_transaction(issuer, chain, anchored):
     name, message = failed_at(issuer.verify(doc, chain))
     assert name == "anchor"
     assert message.endswith(f"is not in an OP_RETURN output of transaction {other_tx}")
+
+
+def test_a_malformed_anchor_txid_is_a_failed_step(issuer, chain, anchored):
+    doc = copy.deepcopy(anchored[0][0])
+    proof, receipt = _receipt(doc)
+    receipt["anchors"] = ["blink:lune:regtest:abcd"]
+    proof["proofValue"] = merkleproof2019.encode_receipt(receipt)
+    assert failed_at(issuer.verify(doc, chain)) == (
+        "anchor",
+        "anchor txid 'abcd' is not 32 bytes of hex",
+    )
 
 
 def test_a_transaction_reorganised_away_then_mined_again(issuer, chain, anchored):
@@ -301,3 +325,37 @@ def test_re_anchoring_a_batch_gives_valid_proofs(issuer, chain):
     )
     assert len(again[0]["proof"]) == 2
     assert issuer.verify(again[0], chain).ok
+
+
+def _leaf_paths(node, path=()):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaf_paths(value, (*path, key))
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from _leaf_paths(value, (*path, n))
+    else:
+        yield path
+
+
+def test_any_changed_field_fails_and_nothing_raises(issuer, chain, anchored):
+    doc = anchored[0][0]
+    body = {k: v for k, v in doc.items() if k != "proof"}
+    count = 0
+    for path in _leaf_paths(body):
+        for value in ("x", None, [1]):
+            changed = copy.deepcopy(doc)
+            node = changed
+            for key in path[:-1]:
+                node = node[key]
+            if node[path[-1]] == value:
+                continue
+            node[path[-1]] = value
+            report = issuer.verify(changed, chain)  # a report, never an exception
+            assert not report.ok, f"{path} = {value!r} still verifies"
+            count += 1
+    assert count > 100
+    # Garbage in the proofs is reported too, never raised.
+    for proof_value in (None, 5, "x", {"a": 1}, [None]):
+        changed = copy.deepcopy(doc) | {"proof": proof_value}
+        assert not issuer.verify(changed, chain).ok
