@@ -3,11 +3,61 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSES = ROOT / "courses"
 PASSWORD = "correct horse battery"
+# The scale-out services on these machines (DESIGN.md); LUNE_TEST_* point elsewhere.
+POSTGRES = os.environ.get("LUNE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("LUNE_TEST_REDIS", "redis://127.0.0.1:6379/0")
+
+
+def _unavailable(what: str, why: str):
+    """Skip with the reason on a user's machine; under CI the service must be there."""
+    import pytest
+
+    message = f"{what} is not reachable ({why}); `.ci/run` starts it"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def postgres_url(database: str) -> str:
+    """The SQLAlchemy URL of `database` on the test server (skips when there is none)."""
+    try:
+        import psycopg
+
+        with psycopg.connect(_libpq(POSTGRES, "postgres"), connect_timeout=3):
+            pass
+    except Exception as exc:  # no driver, no server, refused: all mean "not here"
+        _unavailable(f"PostgreSQL at {POSTGRES}", f"{type(exc).__name__}: {exc}".strip())
+    return f"{POSTGRES}/{database}"
+
+
+def _libpq(url: str, database: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://") + f"/{database}"
+
+
+def admin_sql(*statements: str) -> None:
+    """Run statements (CREATE/DROP DATABASE) outside a transaction on the test server."""
+    import psycopg
+
+    with psycopg.connect(_libpq(POSTGRES, "postgres"), autocommit=True) as conn:
+        for sql in statements:
+            conn.execute(sql)
+
+
+def redis_url() -> str:
+    """The test Redis server's URL (skips when there is none)."""
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS, socket_connect_timeout=3).ping()
+    except Exception as exc:
+        _unavailable(f"Redis at {REDIS}", f"{type(exc).__name__}: {exc}")
+    return REDIS
 
 
 def csrf_token(client, path: str = "/login") -> str:

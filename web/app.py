@@ -45,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_SECURE=bool(settings["SECURE_COOKIES"]),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         RATELIMIT_STORAGE_URI=settings["REDIS_URL"] or "memory://",
+        # Redis down: count in this process rather than refuse every limited request.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_HEADERS_ENABLED=True,
         BABEL_DEFAULT_LOCALE="en",
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
@@ -85,7 +88,11 @@ def select_locale() -> str:
 def _engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("postgresql"):
+        # Server-side timestamps (CURRENT_TIMESTAMP) are stored without a zone: in UTC, always.
+        options["connect_args"] = {"options": "-c timezone=UTC", "connect_timeout": 10}
+    return options
 
 
 @event.listens_for(Engine, "connect")

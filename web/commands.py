@@ -29,15 +29,30 @@ def _app(instance: str | None = None, **overrides):
         raise click.ClickException(str(exc)) from None
 
 
+MIGRATION_LOCK = 7_402_101  # a PostgreSQL advisory lock key: one migrating process at a time
+
+
 def upgrade_database(app) -> None:
-    """Bring the database to the latest migration (creates it when new)."""
+    """Bring the database to the latest migration (creates it when new). Portal and worker
+    processes starting together on PostgreSQL take turns (an advisory lock)."""
     from flask_migrate import upgrade
+    from sqlalchemy import text
 
     from grader.course.assignments import ensure_venv_on_path
+    from web.extensions import db
 
     ensure_venv_on_path()
+    directory = str(app.extensions["migrate"].directory)
     with app.app_context():
-        upgrade(directory=str(app.extensions["migrate"].directory))
+        if db.engine.dialect.name != "postgresql":
+            upgrade(directory=directory)
+            return
+        with db.engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                upgrade(directory=directory)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
 
 
 instance_option = click.option(
@@ -162,17 +177,28 @@ def serve(app, host: str, port: int, workers: int) -> None:
     default=None,
     help="Grading processes (default: LUNE_WORKER_CONCURRENCY, 1).",
 )
-def worker(instance: str | None, concurrency: int | None) -> None:
-    """Grade queued submissions (huey consumer with process workers; sweeps every minute)."""
+@click.option(
+    "--health-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="Serve GET /healthz on 127.0.0.1:PORT (the worker's own health; off by default).",
+)
+def worker(instance: str | None, concurrency: int | None, health_port: int | None) -> None:
+    """Grade queued submissions (huey consumer with process workers, and the sweep)."""
+    from web.logs import configure_json_logging
+
+    configure_json_logging()
     app = _app(instance)
     upgrade_database(app)
     n = concurrency or int(app.config["WORKER_CONCURRENCY"])
-    run_worker(app, n)
+    run_worker(app, n, health_port=health_port)
 
 
-def run_worker(app, concurrency: int, stop: threading.Event | None = None) -> None:
+def run_worker(
+    app, concurrency: int, stop: threading.Event | None = None, health_port: int | None = None
+) -> None:
     """Run the huey consumer until SIGINT/SIGTERM; a heartbeat thread announces the worker."""
-    from web.services import jobs
+    from web.services import certify, jobs
 
     os.environ.setdefault("LUNE_WORKER_NAME", jobs.WORKER_NAME)
     jobs.set_worker_app(app)
@@ -181,16 +207,28 @@ def run_worker(app, concurrency: int, stop: threading.Event | None = None) -> No
         jobs.sweep()
         q = jobs.queue(app)
     done = stop or threading.Event()
+    last_beat = {"ok": time.time()}
+    # The sweep runs here rather than as a huey periodic task, so it keeps to SWEEP_SECONDS.
+    sweep_every = max(5.0, int(app.config["SWEEP_SECONDS"]) / 3)
 
     def beat() -> None:
-        while not done.wait(10):
+        next_sweep = time.monotonic() + sweep_every
+        while not done.wait(5):
             try:
                 with app.app_context():
                     jobs.heartbeat()
+                    # Quiz attempts past their deadline (+ grace) are submitted within 5 s.
+                    certify.settle_overdue()
+                    if time.monotonic() >= next_sweep:
+                        jobs.sweep()
+                        next_sweep = time.monotonic() + sweep_every
+                last_beat["ok"] = time.time()
             except Exception as exc:  # the database may be restarting: keep beating
                 app.logger.warning("heartbeat failed: %s", exc)
 
     threading.Thread(target=beat, name="heartbeat", daemon=True).start()
+    if health_port is not None:
+        _serve_health(health_port, last_beat, concurrency)
     click.echo(f"lune worker {jobs.worker_name()}: {concurrency} grading process(es)")
     # An idle SQLite queue is polled: huey backs off to 10 s between polls by default, which a
     # learner would wait through (Redis blocks on its queue instead). SIGTERM, what service
@@ -198,7 +236,7 @@ def run_worker(app, concurrency: int, stop: threading.Event | None = None) -> No
     consumer = q.huey.create_consumer(
         workers=concurrency,
         worker_type="process",
-        periodic=True,
+        periodic=False,
         check_worker_health=True,
         initial_delay=0.05,
         backoff=1.1,
@@ -209,6 +247,40 @@ def run_worker(app, concurrency: int, stop: threading.Event | None = None) -> No
         consumer.run()
     finally:
         done.set()
+
+
+def _serve_health(port: int, last_beat: dict, concurrency: int) -> None:
+    """GET /healthz: 200 while the heartbeat reached the database in the last 30 s, else 503."""
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from web.services import jobs
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            age = time.time() - last_beat["ok"]
+            known = self.path == "/healthz"
+            ok = known and age < 30
+            body = json.dumps(
+                {
+                    "worker": jobs.worker_name(),
+                    "processes": concurrency,
+                    "heartbeat_age_s": round(age, 1),
+                    "status": "ok" if ok else "stale",
+                }
+            ).encode()
+            self.send_response(200 if ok else (503 if known else 404))
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:  # the worker's log is JSON; no access log here
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Health)
+    threading.Thread(target=server.serve_forever, name="health", daemon=True).start()
+    click.echo(f"worker health on http://127.0.0.1:{server.server_port}/healthz")
 
 
 @click.command()

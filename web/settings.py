@@ -81,6 +81,12 @@ SETTINGS: tuple[Setting, ...] = (
         "A submission still queued after this many seconds is queued again by the worker's sweep.",
     ),
     Setting(
+        "GRADING_TIMEOUT",
+        600,
+        "A submission still being graded after this many seconds is presumed orphaned (its "
+        "worker died) and graded again by the sweep.",
+    ),
+    Setting(
         "GRADING_ATTEMPTS",
         5,
         "Infrastructure failures a submission may hit before it "

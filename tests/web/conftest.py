@@ -1,27 +1,33 @@
-"""Fixtures of the portal's tests: `app` (a fresh SQLite database with lune-101 synced),
-`client`, `auth` (creates users and signs them in), `world` (two cohorts and their people).
+"""Fixtures of the portal's tests: `app` (a fresh database with lune-101 synced), `client`,
+`auth` (creates users and signs them in), `world` (two cohorts and their people).
 
-The course is synced once per session into a template database (nbgrader builds the learner
-notebooks, ~15 s); each test gets a copy of that file.
+The whole suite runs twice: on SQLite (the embedded default) and on PostgreSQL (marker
+`postgres`, the scale-out path). The course is synced once per session into a template database
+(nbgrader builds the learner notebooks, ~15 s); each test gets a copy of it — a copied file for
+SQLite, `CREATE DATABASE … TEMPLATE` for PostgreSQL.
 """
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from portalkit import COURSES, Auth
+from portalkit import COURSES, Auth, postgres_url
 
 from web import create_app
 
+_COUNTER = itertools.count()
 
-def _config(instance: Path, db_file: Path, **extra) -> dict:
+
+def _config(instance: Path, database_url: str, **extra) -> dict:
     return {
         "INSTANCE_PATH": str(instance),
         "SECRET_KEY": "test-secret-key",
-        "DATABASE_URL": f"sqlite:///{db_file}",
+        "DATABASE_URL": database_url,
         "COURSES_DIR": str(COURSES),
         "REDIS_URL": None,
         "TESTING": True,
@@ -29,43 +35,83 @@ def _config(instance: Path, db_file: Path, **extra) -> dict:
     }
 
 
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory) -> Path:
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def backend(request) -> str:
+    if request.param == "postgres":
+        postgres_url("postgres")  # skips (or fails under CI) when the server is not there
+    return request.param
+
+
+def _build(app) -> None:
+    from sqlalchemy import text
+
     from web.commands import upgrade_database
+    from web.extensions import db
     from web.services.catalog import sync_courses
 
-    base = tmp_path_factory.mktemp("portal-template")
-    db_file = base / "portal.db"
-    app = create_app(_config(base, db_file))
     upgrade_database(app)
     with app.app_context():
         sync_courses(COURSES)
-        from sqlalchemy import text
-
-        from web.extensions import db
-
         db.session.remove()
-        with db.engine.connect() as conn:  # everything into the main file before it is copied
-            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        if db.engine.dialect.name == "sqlite":
+            with db.engine.connect() as conn:  # everything into the main file before the copy
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
         db.engine.dispose()
-    return db_file
+
+
+@pytest.fixture(scope="session")
+def template_db(backend, tmp_path_factory) -> str:
+    """The template database's URL (a file for SQLite, a database for PostgreSQL)."""
+    base = tmp_path_factory.mktemp(f"portal-template-{backend}")
+    if backend == "sqlite":
+        url = f"sqlite:///{base / 'portal.db'}"
+        _build(create_app(_config(base, url)))
+        yield url
+        return
+    from portalkit import admin_sql
+
+    name = f"lune_tpl_{os.getpid()}"
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    url = postgres_url(name)
+    _build(create_app(_config(base, url)))
+    yield url
+    admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
 def app_factory(template_db, tmp_path):
     """`app_factory(**config)`: an app on a fresh copy of the template database."""
+    created: list[str] = []
+
+    def copy() -> str:
+        if template_db.startswith("sqlite"):
+            db_file = tmp_path / "instance" / "portal.db"
+            if not db_file.exists():
+                shutil.copy(template_db.removeprefix("sqlite:///"), db_file)
+            return f"sqlite:///{db_file}"
+        from portalkit import admin_sql
+
+        if not created:
+            template = template_db.rsplit("/", 1)[1]
+            name = f"lune_t_{os.getpid()}_{next(_COUNTER)}"
+            admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+            created.append(name)
+        return postgres_url(created[0])
 
     def make(**extra):
         instance = tmp_path / "instance"
         instance.mkdir(exist_ok=True)
-        db_file = instance / "portal.db"
-        if not db_file.exists():
-            shutil.copy(template_db, db_file)
-        app = create_app(_config(instance, db_file, **extra))
+        app = create_app(_config(instance, copy(), **extra))
         _fresh_g_per_request(app)
         return app
 
-    return make
+    yield make
+    if created:
+        from portalkit import admin_sql
+
+        admin_sql(*(f'DROP DATABASE IF EXISTS "{n}" WITH (FORCE)' for n in created))
 
 
 def _fresh_g_per_request(app) -> None:

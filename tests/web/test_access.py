@@ -93,6 +93,7 @@ TABLE: dict[str, tuple[int, ...]] = {
     "POST /api/v1/courses/<course_id>/modules/<module_id>/submissions": (401,) * 7,
     "GET /api/v1/submissions/<int:submission_id>": (401,) * 7,
     "GET /static/<path:filename>": (200,) * 7,
+    "GET /healthz": (200,) * 7,
     # Certificates: verification and the issuer's public documents are for everybody; A's
     # certificate page for A, the instructor of A's cohort and admins; no node runs here (503).
     "GET /verify": (200,) * 7,

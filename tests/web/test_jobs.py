@@ -34,12 +34,29 @@ def test_the_sweep_requeues_what_waited_too_long(app, world):
     grading = submissions.accept_upload(
         world.learner_b, _module(), "nb.ipynb", solved("01-hashing")
     )
+    # Being graded for a minute: its worker may still be on it, so it is left alone...
     grading.status, grading.enqueued_at = "grading", utcnow() - timedelta(hours=1)
+    grading.started_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert jobs.sweep() == 2
-    assert len(jobs.queue().huey) == before + 3  # 2 uploads + 2 re-queued - 1 already there
+    assert jobs.sweep() == 1
+    # ... until GRADING_TIMEOUT says its worker died.
+    grading.started_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert jobs.sweep() == 1  # A was queued again by the first sweep: not stale any more
+    assert len(jobs.queue().huey) == before + 3  # B's upload, then A's and B's re-queued
     db.session.expire_all()
-    assert grading.status == "retrying"  # its worker died: graded again, never scored 0
+    assert grading.status == "retrying"  # graded again, never scored 0
+
+
+def test_two_workers_never_grade_one_submission_at_once(app, world):
+    from web.services.jobs import _claim
+
+    sub = submissions.accept_upload(world.learner_a, _module(), "nb.ipynb", solved("01-hashing"))
+    assert _claim(sub.id) is True
+    assert _claim(sub.id) is False  # a duplicate message while the first run is going
+    assert jobs.grade(sub.id) == "skipped"
+    db.session.expire_all()
+    assert sub.attempts == 1 and sub.status == "grading"
 
 
 def test_a_graded_submission_is_never_graded_again_by_a_stale_message(app, world):

@@ -235,7 +235,7 @@ def _settle(attempt: QuizAttempt, cq: CourseQuizzes, at: datetime) -> bool:
 
 
 def settle_overdue() -> int:
-    """Submit every attempt past its deadline and grace (the worker runs this every minute)."""
+    """Submit every attempt past its deadline and grace (`lune worker` runs this every 5 s)."""
     at = now()
     rows = db.session.scalars(
         select(QuizAttempt).where(

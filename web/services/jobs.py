@@ -4,8 +4,8 @@ The queue carries only a submission id. `grade` is idempotent: a submission alre
 skipped, and the unique key on `grading_result.submission_id` makes a second concurrent run store
 nothing. An infrastructure failure (sandbox, kernel, a killed worker) is never a score: the row
 goes to "retrying" and huey runs the job again; after `GRADING_ATTEMPTS` the sweep picks it up.
-The sweep (every minute in `lune worker`) re-queues whatever waited longer than `SWEEP_SECONDS`,
-so losing the queue's contents loses no submission.
+The sweep (in `lune worker`, every third of `SWEEP_SECONDS`) re-queues whatever waited longer
+than `SWEEP_SECONDS`, so losing the queue's contents loses no submission.
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
-from huey import RedisHuey, SqliteHuey, crontab
+from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, TaskWrapper
 from huey.exceptions import RetryTask
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from grader.policy import LatePolicy
 from web.extensions import db
+from web.logs import grading_log
 from web.models import Course, DueDate, GradingResult, Submission, WorkerHeartbeat
-from web.models.submissions import FINAL
 from web.models.types import utcnow
 
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
@@ -53,7 +53,6 @@ def build_queue(config: dict[str, Any]) -> JobQueue:
         huey = SqliteHuey("lune", filename=str(path))
     attempts = max(1, int(config.get("GRADING_ATTEMPTS", 5)))
     grade_job = huey.task(name="grade", retries=attempts - 1, retry_delay=5)(grade_task)
-    huey.periodic_task(crontab(minute="*"), name="sweep")(sweep_task)
     return JobQueue(huey, grade_job)
 
 
@@ -111,14 +110,6 @@ def grade_task(submission_id: int) -> str:
     return outcome
 
 
-def sweep_task() -> int:
-    with _worker_app().app_context():
-        from web.services import certify  # quiz attempts past their deadline are submitted
-
-        certify.settle_overdue()
-        return sweep()
-
-
 def _late_policy(sub: Submission) -> LatePolicy:
     table = sub.module.late_policy or db.session.get(Course, sub.module.course_id).late_policy
     return LatePolicy(**table) if table else LatePolicy()
@@ -140,12 +131,11 @@ def grade(submission_id: int) -> str:
     from grader.cohort import grade_submission
     from web.services.catalog import course_root
 
-    sub = db.session.get(Submission, submission_id)
-    if sub is None or sub.status in FINAL or sub.result is not None:
+    if not _claim(submission_id):
         return "skipped"
-    sub.status, sub.started_at = "grading", utcnow()
-    sub.attempts += 1
-    db.session.commit()
+    sub = db.session.get(Submission, submission_id)
+    if sub is None:  # deleted (account erased) between the claim and now
+        return "skipped"
     config = current_app.config
     try:
         root = course_root(Path(config["COURSES_DIR"]), sub.module.course_id)
@@ -158,9 +148,13 @@ def grade(submission_id: int) -> str:
             sandbox=bool(config["SANDBOX"]),
         )
     except Exception as exc:  # our failure, never the learner's: retried
-        current_app.logger.exception("grading submission %s failed", submission_id)
+        grading_log.exception("grading failed", extra={"submission": submission_id})
         return _infrastructure(sub, f"{type(exc).__name__}: {exc}")
     if result.status not in ("graded", "rejected"):
+        grading_log.warning(
+            "infrastructure failure, will retry",
+            extra={"submission": submission_id, "error": result.error[-500:]},
+        )
         return _infrastructure(sub, result.error or result.status)
     due = _due(sub)
     raw = float(result.raw_score)
@@ -189,9 +183,47 @@ def grade(submission_id: int) -> str:
         db.session.commit()
     except IntegrityError:  # another run stored it first: one result per submission
         db.session.rollback()
+        grading_log.info("already graded elsewhere", extra={"submission": submission_id})
         return "skipped"
     _count_job()
+    grading_log.info(
+        result.status,
+        extra={
+            "submission": submission_id,
+            "module": row.submission.module.slug,
+            "score": row.score,
+            "max_score": row.max_score,
+            "seconds": row.seconds,
+            "attempt": sub.attempts,
+            "worker": row.worker,
+        },
+    )
     return result.status
+
+
+def _orphaned_before():
+    """A run started before this is presumed dead (its worker was killed)."""
+    return utcnow() - timedelta(seconds=int(current_app.config["GRADING_TIMEOUT"]))
+
+
+def _claim(submission_id: int) -> bool:
+    """Take the submission for this run, atomically: one conditional UPDATE, so two workers
+    handed the same id (a sweep's duplicate, a retried message) never grade it at once."""
+    result = db.session.execute(
+        update(Submission)
+        .where(
+            Submission.id == submission_id,
+            or_(
+                Submission.status.in_(("queued", "retrying")),
+                (Submission.status == "grading") & (Submission.started_at < _orphaned_before()),
+            ),
+        )
+        .values(status="grading", started_at=utcnow(), attempts=Submission.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = getattr(result, "rowcount", 0)  # a CursorResult for an UPDATE
+    db.session.commit()
+    return claimed == 1
 
 
 def _feedback_markdown(result) -> str:
@@ -221,18 +253,23 @@ def _count_job() -> None:
 
 
 def sweep() -> int:
-    """Re-queue submissions that waited (or were being graded) longer than SWEEP_SECONDS."""
+    """Re-queue what waited longer than SWEEP_SECONDS, and runs older than GRADING_TIMEOUT
+    (their worker died mid-job)."""
     cutoff = utcnow() - timedelta(seconds=int(current_app.config["SWEEP_SECONDS"]))
+    waiting = or_(Submission.enqueued_at.is_(None), Submission.enqueued_at < cutoff)
     stale = db.session.scalars(
         select(Submission).where(
-            Submission.status.in_(("queued", "retrying", "grading")),
-            or_(Submission.enqueued_at.is_(None), Submission.enqueued_at < cutoff),
+            or_(
+                Submission.status.in_(("queued", "retrying")) & waiting,
+                (Submission.status == "grading") & (Submission.started_at < _orphaned_before()),
+            )
         )
     ).all()
     for sub in stale:
-        if sub.status == "grading":  # its worker died mid-job
+        if sub.status == "grading":  # its worker died mid-job: graded again, never scored 0
             sub.status = "retrying"
         enqueue(sub)
+        grading_log.info("re-queued by the sweep", extra={"submission": sub.id})
     return len(stale)
 
 

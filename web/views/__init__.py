@@ -13,6 +13,7 @@ def register_blueprints(app: Flask) -> None:
         certificates,
         certify,
         explorer,
+        health,
         instruct,
         learn,
         submissions,
@@ -30,5 +31,6 @@ def register_blueprints(app: Flask) -> None:
         wallet,
         certificates,
         certify,
+        health,
     ):
         app.register_blueprint(module.bp)
