@@ -132,7 +132,10 @@ def write_start_page(course: CourseConfig, workspace: Path, present: list[str]) 
     first = present[0] if present else course.modules[0].id
     page.write_text(
         START_PAGE_TEMPLATE.format(
-            title=course.title, first=first, rows="\n".join(rows), validate=validate_command(first)
+            title=course.title,
+            first=first,
+            rows="\n".join(rows),
+            validate=f"nbgrader validate {first}/{first}.ipynb",
         ),
         encoding="utf-8",
     )
@@ -156,8 +159,8 @@ overwrites them.
    de test qui suit. · Write each exercise in place of `raise NotImplementedError()`, then run
    the test cell under it.
 4. Avant de rendre un module : *Kernel → Restart Kernel and Run All Cells*, puis le bouton
-   **Validate** (ou, dans un terminal ouvert ici : `{validate}`). · Before you submit a module:
-   restart and run all, then **Validate**.
+   **Validate** (ou, dans un terminal de JupyterLab : `{validate}`). · Before you submit a
+   module: restart and run all, then **Validate** (or, in a JupyterLab terminal: the same command).
 
 Les cellules « HIDDEN TEST » (tests cachés) sont vides pour vous : elles ne s'exécutent qu'à la
 notation. · Cells marked "HIDDEN TEST" are empty for you: they run only at grading.

@@ -90,7 +90,7 @@ def anchor_root(
 
 def op_return_payloads(tx: Transaction) -> list[bytes]:
     """The data pushed by each OP_RETURN output of a transaction."""
-    out = []
+    out: list[bytes] = []
     for txout in tx.vout:
         kind, pushes = classify(txout.script_pubkey)
         if kind == "nulldata" and isinstance(pushes, list):

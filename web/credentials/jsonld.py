@@ -57,7 +57,7 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
 
 def _unwrap(exc: BaseException) -> DocumentError | None:
     """The DocumentError our loader raised, if pyld wrapped one (it chains causes)."""
-    seen = exc
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, DocumentError):
             return seen
@@ -119,7 +119,7 @@ def canonicalize(document: dict[str, Any]) -> str:
 
 
 def _jsonld_message(exc: BaseException) -> str:
-    parts = []
+    parts: list[str] = []
     seen: BaseException | None = exc
     while seen is not None and len(parts) < 4:
         parts.append(str(getattr(seen, "message", None) or seen).split("\n")[0])

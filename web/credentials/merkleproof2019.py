@@ -108,7 +108,7 @@ def encode_receipt(receipt: dict[str, Any]) -> str:
     return encode_base58btc(cbor2.dumps(pairs))
 
 
-def decode_receipt(proof_value: str) -> dict[str, Any]:
+def decode_receipt(proof_value: object) -> dict[str, Any]:
     """The receipt a merkle-proof-2019 `proofValue` encodes (`ProofError` if it is malformed)."""
     raw = decode_base58btc(proof_value, "merkle-proof-2019 proofValue")
     try:

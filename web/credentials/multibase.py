@@ -21,7 +21,7 @@ def encode_base58btc(data: bytes) -> str:
     return "z" + b58encode(data)
 
 
-def decode_base58btc(text: str, what: str = "value") -> bytes:
+def decode_base58btc(text: object, what: str = "value") -> bytes:
     """Bytes of a `z…` multibase string; `ProofError` naming `what` otherwise."""
     if not isinstance(text, str) or not text.startswith("z") or len(text) < 2:
         raise ProofError(f"{what} is not multibase base58btc (a 'z' followed by base58)")
@@ -38,7 +38,7 @@ def ed25519_multikey(public_key: bytes) -> str:
     return encode_base58btc(ED25519_PUB_HEADER + public_key)
 
 
-def ed25519_from_multikey(text: str) -> bytes:
+def ed25519_from_multikey(text: object) -> bytes:
     """The 32 key bytes of an Ed25519 Multikey (`z6Mk…`)."""
     raw = decode_base58btc(text, "publicKeyMultibase")
     if len(raw) != 34 or raw[:2] != ED25519_PUB_HEADER:

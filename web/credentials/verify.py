@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sandbox_chain.errors import ChainError
+
 from . import eddsa, merkleproof2019
 from .anchor import address_of_script, op_return_payloads
 from .chainsource import ChainSource
@@ -356,7 +358,7 @@ class Verifier:
             ]
         try:
             return self._ask_chain(receipt, profile, profile_problem, anchored)
-        except CredentialError as exc:
+        except (CredentialError, ChainError, ValueError) as exc:
             done = [Step(n, False, f"chain lookup failed: {exc}") for n in names]
             return done
 
@@ -383,6 +385,9 @@ class Verifier:
                 Step("issuing_address", False, "not checked: no anchor"),
             ]
         anchor = ours[0]
+        if len(anchor.txid) != 64:
+            msg = f"anchor txid {anchor.txid!r} is not 32 bytes of hex"
+            return [Step(n, False, msg) for n in ("anchor", "best_chain", "issuing_address")]
         if anchor.network != chain.network:
             msg = f"anchored on {anchor.network}, the node runs {chain.network}"
             return [Step(n, False, msg) for n in ("anchor", "best_chain", "issuing_address")]

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -31,7 +32,7 @@ from web.credentials.credential import CourseAchievement, LearnerResult, build_c
 from web.credentials.errors import CredentialError
 from web.credentials.issuance import SignedCredential, anchor_batch, sign_credential
 from web.credentials.issuer import IssuerProfile
-from web.credentials.issuerdir import IssuerDir
+from web.credentials.issuerdir import IssuerConfig, IssuerDir
 from web.credentials.resolver import Resolver
 from web.credentials.statuslist import PURPOSES, StatusEvent, StatusRegistry
 from web.credentials.timefmt import format_time, now
@@ -84,6 +85,17 @@ def init_issuer(name: str, url: str | None = None) -> IssuerDir:
     )
 
 
+def _issuer() -> tuple[IssuerDir, IssuerConfig, str, Ed25519PrivateKey]:
+    """(directory, config, signing key id, signing key); a damaged issuer file is a 503."""
+    d = issuer_dir()
+    try:
+        config = d.load_config()
+        key_id, key = d.keys.signing_key(config.signing_key)
+    except CredentialError as exc:
+        raise Unavailable(str(exc)) from None
+    return d, config, key_id, key
+
+
 def profile() -> IssuerProfile:
     """The issuer's public profile."""
     try:
@@ -94,9 +106,11 @@ def profile() -> IssuerProfile:
 
 def registry() -> StatusRegistry:
     """The status lists as the database's log of changes makes them."""
-    d = issuer_dir()
-    config = d.load_config()
-    created = d.load_registry().created
+    d, config, _key_id, _key = _issuer()
+    try:
+        created = d.load_registry().created
+    except CredentialError as exc:
+        raise Unavailable(str(exc)) from None
     rows = db.session.scalars(select(CertificateStatusChange).order_by(CertificateStatusChange.id))
     indexes = dict(db.session.execute(select(Certificate.id, Certificate.status_index)).all())
     events = [
@@ -116,9 +130,7 @@ def status_list(purpose: str, version: int | None = None) -> dict[str, Any]:
     reg = registry()
     if version is not None and not 0 <= version <= reg.version:
         raise NotFound(_("No such version of the status list."))
-    d = issuer_dir()
-    config = d.load_config()
-    key_id, key = d.keys.signing_key(config.signing_key)
+    _d, config, key_id, key = _issuer()
     return reg.list_credential(purpose, config.issuer_id, key_id, key, version)
 
 
@@ -152,10 +164,8 @@ def issue(
     course_score: float | None = None,
 ) -> Certificate:
     """Sign a certificate for `user` (checks done by the caller); it waits for the next anchor."""
-    d = issuer_dir()
-    config = d.load_config()
-    prof = d.load_profile()
-    key_id, key = d.keys.signing_key(config.signing_key)
+    d, config, key_id, key = _issuer()
+    prof = profile()
     when = now()
     achievement = _achievement(course, exam or f"{course.id} certification exam", config.issuer_id)
     for _attempt in range(3):  # two portal processes may take the same index: try the next
@@ -250,9 +260,11 @@ def anchor_pending() -> tuple[str, int]:
     waiting = pending()
     if not waiting:
         raise ServiceError(_("No certificate is waiting for an anchor."))
-    d = issuer_dir()
-    config = d.load_config()
-    address, network, key = d.keys.address_key(config.address_key)
+    d, config, _key_id, _key = _issuer()
+    try:
+        address, network, key = d.keys.address_key(config.address_key)
+    except CredentialError as exc:
+        raise Unavailable(str(exc)) from None
     signed = [
         SignedCredential(json.loads(c.credential), bytes.fromhex(c.target_hash)) for c in waiting
     ]
@@ -363,10 +375,8 @@ def state(cert: Certificate, reg: StatusRegistry | None = None) -> str:
 
 
 def _resolver() -> Resolver:
-    d = issuer_dir()
-    config = d.load_config()
+    _d, config, key_id, key = _issuer()
     reg = registry()
-    key_id, key = d.keys.signing_key(config.signing_key)
     prefix = config.status_url.rstrip("/") + "/"
     cache: dict[str, dict[str, Any]] = {}
 

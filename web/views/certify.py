@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 
@@ -12,6 +13,16 @@ from web.errors import ServiceError
 from web.services import catalog, certify, charts
 
 bp = Blueprint("certify", __name__, url_prefix="/certify")
+
+
+# web.quiz.stats flags, as the statistics page names them.
+FLAG_LABELS = {
+    "very-hard": _l("very hard (facility below 10%)"),
+    "very-easy": _l("very easy (facility above 90%)"),
+    "negative-discrimination": _l("negative discrimination: check the key"),
+    "weak-discrimination": _l("weak discrimination (below 20)"),
+    "low-efficiency": _l("low discriminative efficiency (below 15)"),
+}
 
 
 class ActionForm(FlaskForm):
@@ -139,6 +150,7 @@ def stats(course_id: str, quiz_id: str):
         stats=stats,
         types=types,
         flagged=flagged,
+        flag_labels=FLAG_LABELS,
         chart=chart,
     )
 

@@ -325,6 +325,7 @@ def test_statistics_merge_languages_and_export_csv(portal, people, clock, signed
     teacher = signed_in(portal, "inst1@lune.test")
     page = teacher.get("/certify/lune-101/certification/stats")
     assert page.status_code == 200 and "2 finished attempts" in page.get_data(as_text=True)
+    assert "very hard (facility below 10%)" in page.get_data(as_text=True)  # unanswered ones
     csv_text = teacher.get("/certify/lune-101/certification/stats.csv").get_data(as_text=True)
     assert csv_text.startswith("question_id,type,attempts,facility_percent")
     other = signed_in(portal, "inst2@lune.test")  # cohort 2 has no attempt

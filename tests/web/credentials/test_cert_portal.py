@@ -8,7 +8,6 @@ import json
 import re
 
 import pytest
-from test_batch_and_node import node  # noqa: F401  (the real-node fixture)
 
 from web.extensions import db
 
@@ -93,11 +92,11 @@ def test_verify_page_reports_steps_without_a_node(app, client, world):
 
 
 @pytest.mark.network
-def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
+def test_issue_anchor_verify_revoke_erase(app_factory, node):
     client_rpc, _url, node_datadir = node
     app = app_factory(NODE_DATADIR=str(node_datadir))
     with app.app_context():
-        from conftest_world import make_world
+        from portalworld import make_world
 
         w = make_world()
         from web.models import Certificate, User
@@ -190,3 +189,17 @@ def test_issue_anchor_verify_revoke_erase(app_factory, node):  # noqa: F811
         assert email not in json.dumps(json.loads(row.credential))
         listed = admin.get("/certificates/issued").get_data(as_text=True)
         assert "(account deleted)" in listed and name not in listed
+
+
+def test_a_damaged_issuer_is_a_503_never_a_500(app, client, world):
+    from web.errors import Unavailable
+    from web.models import Course
+    from web.services import certificates
+
+    d = certificates.init_issuer("Lune Academy")
+    (d.root / "keys" / "key-1.json").write_text("{not json")
+    with pytest.raises(Unavailable, match="key-1.json is not a readable key file"):
+        certificates.issue(world.learner_a, db.session.get(Course, "lune-101"), 90.0)
+    assert client.get("/status/revocation").status_code == 503
+    d.profile_path.write_text("[]")
+    assert client.get("/issuer").status_code == 503

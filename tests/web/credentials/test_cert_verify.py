@@ -142,6 +142,17 @@ def test_a_root_absent_from_the_transaction(issuer, chain, anchored):
     assert message.endswith(f"is not in an OP_RETURN output of transaction {other_tx}")
 
 
+def test_a_malformed_anchor_txid_is_a_failed_step(issuer, chain, anchored):
+    doc = copy.deepcopy(anchored[0][0])
+    proof, receipt = _receipt(doc)
+    receipt["anchors"] = ["blink:lune:regtest:abcd"]
+    proof["proofValue"] = merkleproof2019.encode_receipt(receipt)
+    assert failed_at(issuer.verify(doc, chain)) == (
+        "anchor",
+        "anchor txid 'abcd' is not 32 bytes of hex",
+    )
+
+
 def test_a_transaction_reorganised_away_then_mined_again(issuer, chain, anchored):
     from sandbox_chain import miner
     from sandbox_chain.block import merkle_root
