@@ -1,7 +1,8 @@
 """Fixtures of the browser tests: Debian's Chromium through Playwright, and the platform served
 for real (gunicorn on a loopback port, a `lune worker` grading in the sandbox).
 
-Never a downloaded browser: Playwright launches /usr/bin/chromium with the flags PITFALLS.md lists.
+Never a downloaded browser: Playwright launches /usr/bin/chromium with the flags that keep it
+from reaching the network on its own (no background networking, no component updates, no sync).
 Screenshots go to build/screenshots/ so a person can look at what the tests saw.
 """
 
