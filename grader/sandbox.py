@@ -11,8 +11,9 @@ What one sandbox run gets, and nothing else:
 - read-only binds of what the Python interpreter needs (`/usr`, the interpreter prefix, the
   virtual environment, the `sandbox_chain` package) and the job's input files; the only
   writable places are a size-capped private `/tmp` (mounted *before* any bind so it cannot
-  hide one: bubblewrap applies mounts in order) and a small capped `/dev/shm`, both tmpfs the kernel bounds, deleted-but-
-  open files included; `--clearenv` plus a minimal environment (no secrets of the grader);
+  hide one: bubblewrap applies mounts in order) and a small capped `/dev/shm`, both tmpfs the
+  kernel bounds, deleted-but-open files included; `--clearenv` plus a minimal environment (no
+  secrets of the grader);
 - results come back only through a pipe (fd `$LUNE_RESULT_FD`), read with a byte quota: no
   file of the sandbox is ever opened by the grader;
 - limits: CPU seconds of the whole sandbox (every process, measured by the supervisor, with
