@@ -125,3 +125,32 @@ def test_lesson_markdown_cannot_carry_script():
         "# Hi\n<script>alert(1)</script><img src=x onerror=alert(2)>[x](javascript:alert(3))"
     )
     assert "<script" not in html and "onerror" not in html and "javascript:" not in html
+
+
+def test_the_same_notebook_twice_is_two_attempts_in_upload_order(client, world, auth):
+    """Documented outcome (docs/operations.md): two rows, ordered by id even within a second."""
+    auth.login("a@lune.test")
+    data = solved("01-hashing")
+    assert _post(client, data).status_code == 303
+    assert _post(client, data).status_code == 303
+    first, second = db.session.scalars(db.select(Submission).order_by(Submission.id)).all()
+    assert first.sha256 == second.sha256 and first.id < second.id
+    assert first.received_at <= second.received_at
+
+
+def test_upload_time_is_the_database_clock_not_the_portal_hosts(client, world, auth, monkeypatch):
+    """A portal host whose clock runs backwards cannot backdate an upload."""
+    import datetime as dt
+
+    from web.models import types
+
+    auth.login("a@lune.test")
+    monkeypatch.setattr(types, "utcnow", lambda: dt.datetime(2001, 1, 1, tzinfo=dt.UTC))
+    assert _post(client, solved("01-hashing")).status_code == 303
+    sub = db.session.scalars(db.select(Submission)).one()
+    db_now = db.session.scalar(db.select(db.func.current_timestamp()))
+    db_now = db_now if isinstance(db_now, dt.datetime) else dt.datetime.fromisoformat(db_now)
+    assert sub.received_at.year > 2001
+    assert abs(sub.received_at.replace(tzinfo=None) - db_now.replace(tzinfo=None)) < dt.timedelta(
+        minutes=5
+    )
