@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from grader.course.config import DEFAULT_COURSE
 from web.settings import SettingsError, ensure_instance, load_settings
 
 
@@ -300,7 +301,7 @@ def _serve_health(port: int, last_beat: dict, concurrency: int) -> None:
     required=True,
     help="Your personal API token (LUNE_TOKEN), made on your account page.",
 )
-@click.option("--course", default="lune-101", show_default=True, help="Course id.")
+@click.option("--course", default=DEFAULT_COURSE, show_default=True, help="Course id.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait for the score.")
 @click.option(
     "--timeout",

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from grader.course.config import DEFAULT_COURSE
 from sandbox_chain.chainstate import Chain
 from sandbox_chain.encoding import hash_to_hex
 from sandbox_chain.hashes import hash160
@@ -41,6 +42,7 @@ LEARNERS = [
 ]
 ADMIN = ("admin@demo.lune", "Ada Admin")
 PORTAL_PORT = 5000
+DEMO_COURSE = DEFAULT_COURSE
 
 
 def run_demo(
@@ -156,7 +158,7 @@ def _seed(app, echo: Callable[[str], None]) -> None:
     accounts.create_user(*ADMIN, DEMO_PASSWORD, role="admin")
     teacher = accounts.create_user(*INSTRUCTOR, DEMO_PASSWORD, role="instructor")
     db.session.commit()
-    cohort = cohorts.create_cohort(teacher, "lune-101", "Démo Paris 2027")
+    cohort = cohorts.create_cohort(teacher, DEMO_COURSE, "Démo Paris 2027")
     people = []
     for email, name in LEARNERS:
         user = accounts.create_user(email, name, DEMO_PASSWORD)
@@ -164,10 +166,10 @@ def _seed(app, echo: Callable[[str], None]) -> None:
         people.append(user)
     db.session.commit()
     work = {0: ["00-onboarding", "01-hashing"], 1: ["00-onboarding"]}
-    course_dir = Path(app.config["COURSES_DIR"]) / "lune-101"
+    course_dir = Path(app.config["COURSES_DIR"]) / DEMO_COURSE
     for index, modules in work.items():
         for slug in modules:
-            module = get_module("lune-101", slug)
+            module = get_module(DEMO_COURSE, slug)
             notebook = (course_dir / "source" / slug / f"{slug}.ipynb").read_bytes()
             sub = submissions.accept_upload(people[index], module, f"{slug}.ipynb", notebook)
             outcome = jobs.grade(sub.id)
@@ -284,7 +286,7 @@ def _smoke(url: str, env: dict, echo: Callable[[str], None]) -> None:
     )
     if r.status_code != 302:
         raise RuntimeError(f"demo sign-in failed ({r.status_code})")
-    course = Path(__file__).resolve().parents[1] / "courses" / "lune-101"
+    course = Path(__file__).resolve().parents[1] / "courses" / DEMO_COURSE
     notebook = (course / "source" / "00-onboarding" / "00-onboarding.ipynb").read_bytes()
     page = s.get(url + "learn/lune-101/00-onboarding", timeout=10).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)

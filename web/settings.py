@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.course.config import default_courses_root
+from grader.course.config import DEFAULT_COURSE, default_courses_root
 
 
 class SettingsError(Exception):
@@ -136,7 +136,9 @@ SETTINGS: tuple[Setting, ...] = (
         "The certificate issuer's directory (keys, profile; `lune cert init`); "
         "default <instance>/issuer.",
     ),
-    Setting("EXPLORER_COURSE", "lune-101", "Course whose modules the explorer's fields link to."),
+    Setting(
+        "EXPLORER_COURSE", DEFAULT_COURSE, "Course whose modules the explorer's fields link to."
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
