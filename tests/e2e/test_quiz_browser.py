@@ -125,7 +125,8 @@ def _answer(page, position: int) -> None:
     box = page.locator(f"#q{position}")
     kind = box.get_attribute("data-type")
     if kind == "multichoice" or kind == "truefalse":
-        box.locator("input").first.check()
+        # Several-answer questions also carry a hidden field: choose among the visible choices.
+        box.locator("input[type=radio], input[type=checkbox]").first.check()
     elif kind == "match":
         for select in box.locator("select").all():
             select.select_option(index=1)
