@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Flask, abort, session
 from flask_login import current_user, login_user, logout_user
+from sqlalchemy.orm import joinedload
 
 from web.extensions import db, login_manager
 from web.models import LoginSession, User
@@ -41,7 +42,8 @@ def init_app(app: Flask) -> None:
 def _load_user(token: str) -> User | None:
     if not token:
         return None
-    row = db.session.get(LoginSession, token_digest(token))
+    # One query for the session row and its user: this runs on every signed-in request.
+    row = db.session.get(LoginSession, token_digest(token), options=[joinedload(LoginSession.user)])
     if row is None or not row.user.active:
         return None
     user = row.user

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from web.errors import Forbidden, NotFound, ServiceError
 from web.extensions import db
@@ -102,7 +103,9 @@ def cohorts_taught(user: User) -> list[Cohort]:
 
 def enrollment_of(user: User, course_id: str) -> Enrollment | None:
     return db.session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course_id)
+        select(Enrollment)
+        .where(Enrollment.user_id == user.id, Enrollment.course_id == course_id)
+        .options(joinedload(Enrollment.cohort))
     )
 
 
