@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from grader.report import CSV_COLUMNS
 from web.errors import NotFound, ServiceError
 from web.extensions import db
 from web.models import Cohort, Module, ScoreOverride, Submission, User
@@ -217,20 +218,8 @@ def regrade_cohort(
     return jobs.regrade(subs)
 
 
-# nbgrader's `nbgrader export` columns, in its order.
-NBGRADER_COLUMNS = [
-    "assignment",
-    "duedate",
-    "timestamp",
-    "student_id",
-    "last_name",
-    "first_name",
-    "email",
-    "raw_score",
-    "late_submission_penalty",
-    "score",
-    "max_score",
-]
+# nbgrader's `nbgrader export` columns, in its order (the grader's CSV has them too).
+NBGRADER_COLUMNS = CSV_COLUMNS
 
 
 def _split_name(name: str) -> tuple[str, str]:
