@@ -269,15 +269,21 @@ def _wait_until_interrupted(procs: list[subprocess.Popen]) -> None:
         pass
 
 
+def _form_token(page: str) -> str:
+    """The CSRF token a portal page's form carries."""
+    import re
+
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
 def _smoke(url: str, env: dict, echo: Callable[[str], None]) -> None:
     """Not in a terminal: prove the running platform grades an upload, then stop."""
-    import re
 
     import requests
 
     s = requests.Session()
     page = s.get(url + "login", timeout=10).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = _form_token(page)
     r = s.post(
         url + "login",
         data={"email": LEARNERS[2][0], "password": DEMO_PASSWORD, "csrf_token": token},
@@ -289,7 +295,7 @@ def _smoke(url: str, env: dict, echo: Callable[[str], None]) -> None:
     course = Path(__file__).resolve().parents[1] / "courses" / DEMO_COURSE
     notebook = (course / "source" / "00-onboarding" / "00-onboarding.ipynb").read_bytes()
     page = s.get(url + "learn/lune-101/00-onboarding", timeout=10).text
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    token = _form_token(page)
     r = s.post(
         url + "learn/lune-101/00-onboarding/submit",
         data={"csrf_token": token},

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from portalkit import COURSES, ROOT
+from services import free_port
 
 SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -52,12 +52,6 @@ def shot(page, name: str) -> Path:
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Platform:
@@ -135,7 +129,7 @@ class Platform:
 def platform(template_db_e2e, tmp_path_factory):
     instance = tmp_path_factory.mktemp("platform")
     shutil.copy(template_db_e2e, instance / "portal.db")
-    running = Platform(instance, _free_port())
+    running = Platform(instance, free_port())
     running.start()
     yield running
     running.stop()

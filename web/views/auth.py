@@ -72,6 +72,13 @@ class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[Length(max=80)])
 
 
+def _local_path(target: str) -> str:
+    """`target` if it is a path on this site, else the start page: never an open redirect."""
+    if not target.startswith("/") or target.startswith("//"):
+        return url_for("auth.index")
+    return target
+
+
 def _login_key() -> str:
     """Failed sign-ins are limited per account, whatever address they come from."""
     return "login:" + (request.form.get("email") or "").strip().lower()[:254]
@@ -136,11 +143,7 @@ def login():
             flash(_("Email or password is not right."), "error")
             return render_template("auth/login.html", form=form), 401
         start_session(user)
-        target = request.args.get("next", "")
-        # Only a local path: never an open redirect.
-        if not target.startswith("/") or target.startswith("//"):
-            target = url_for("auth.index")
-        return redirect(target)
+        return redirect(_local_path(request.args.get("next", "")))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login.html", form=form), status
 
@@ -292,7 +295,4 @@ def switch_language(code: str):
         from flask import session
 
         session["language"] = code
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("auth.index")
-    return redirect(target), 303
+    return redirect(_local_path(request.form.get("next", ""))), 303
