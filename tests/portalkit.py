@@ -8,6 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSES = ROOT / "courses"
+SHOTS = ROOT / "build" / "screenshots"
 PASSWORD = "correct horse battery"
 # The scale-out services on these machines (DESIGN.md); LUNE_TEST_* point elsewhere.
 POSTGRES = os.environ.get("LUNE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
@@ -130,3 +131,11 @@ def forged(module: str = "01-hashing", function: str = "sha256_hex") -> bytes:
         if meta.get("solution") and meta.get("grade_id") == function:
             cell["source"] = FORGED_SHA256
     return json.dumps(nb).encode()
+
+
+def shot(page, name: str) -> Path:
+    """A full-page screenshot of a browser test's step, for a person to look at."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -16,10 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from portalkit import COURSES, ROOT
+from portalkit import COURSES
 from services import free_port
 
-SHOTS = ROOT / "build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
     "--headless",
@@ -45,13 +44,6 @@ def chromium():
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield browser
         browser.close()
-
-
-def shot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 class Platform:

@@ -13,8 +13,7 @@ import json
 import re
 
 import pytest
-from conftest import shot
-from portalkit import PASSWORD, forged, solved
+from portalkit import PASSWORD, forged, shot, solved
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
 
